@@ -1,0 +1,76 @@
+"""Configuration in layers: built-in defaults, then SPORTELLO_* environment variables, then
+the mapping given to create_app (tests). Nothing here is read at import time."""
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "HOME": "instance",
+    "DATABASE_URL": "",  # empty: SQLite file inside HOME
+    "SECRET_KEY": "",  # empty: generated once and kept in HOME/secret_key
+    "SEARCH_BACKEND": "hybrid",
+    "EMBEDDING_MODEL": "minilm",
+    "LOCALES": "it,ro,en",
+    "DEFAULT_LOCALE": "en",
+    "RATE_LIMITS": "",
+    "ADMIN_EMAIL": "",
+    "ADMIN_PASSWORD": "",
+    "SMTP_HOST": "",
+    "SMTP_PORT": 25,
+    "SMTP_USER": "",
+    "SMTP_PASSWORD": "",
+    "SMTP_FROM": "sportello@localhost",
+    "SMTP_TLS": False,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    "SEARCH_QUERY_MAX": 200,
+    "AUTO_REINDEX": True,
+}
+
+
+def _coerce(default, raw):
+    """Convert an environment string to the type of its default."""
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load_config(overrides=None, environ=None):
+    """Return the merged configuration: defaults, environment, then overrides."""
+    environ = os.environ if environ is None else environ
+    cfg = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        raw = environ.get(f"SPORTELLO_{key}")
+        if raw is not None:
+            try:
+                cfg[key] = _coerce(default, raw)
+            except ValueError as exc:
+                raise ValueError(f"SPORTELLO_{key}: {exc}") from None
+    cfg.update(overrides or {})
+    home = Path(cfg["HOME"]).expanduser().resolve()
+    cfg["HOME"] = str(home)
+    if not cfg["DATABASE_URL"]:
+        cfg["DATABASE_URL"] = f"sqlite:///{home / 'sportello.db'}"
+    if isinstance(cfg["LOCALES"], str):
+        cfg["LOCALES"] = tuple(l.strip() for l in cfg["LOCALES"].split(",") if l.strip())
+    return cfg
+
+
+def ensure_secret_key(cfg):
+    """Use the configured secret key, else one generated once and stored in HOME."""
+    if cfg.get("SECRET_KEY"):
+        return cfg["SECRET_KEY"]
+    path = Path(cfg["HOME"]) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Exclusive create: two workers starting together must agree on one key.
+    try:
+        with open(path, "x") as fh:
+            fh.write(key)
+        os.chmod(path, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+    return key

@@ -1,0 +1,81 @@
+"""Database engine, per-request sessions and schema migrations (Alembic)."""
+from pathlib import Path
+
+from flask import current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the portal's tables."""
+
+
+def make_engine(url):
+    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            # WAL lets readers go on while one writer commits; busy_timeout makes a
+            # second writer wait instead of failing at once with "database is locked".
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def init_app(app):
+    """Attach an engine and a session factory to the app and close sessions on teardown."""
+    url = app.config["DATABASE_URL"]
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    app.extensions["sportello.db"] = sessionmaker(engine, expire_on_commit=False)
+    app.extensions["sportello.engine"] = engine
+    app.teardown_appcontext(_close_session)
+
+
+def get_session():
+    """Return the session of the current app context, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["sportello.db"]()
+    return g.db_session
+
+
+def _close_session(_exc=None):
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def alembic_config(engine):
+    """Build an Alembic config that runs the bundled migrations on this engine."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine, target="heads"):
+    """Apply every pending migration (idempotent)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), target)
+
+
+def current_heads(engine):
+    """Return the revisions the database is at."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())

@@ -1,0 +1,1 @@
+"""Search: a plain library (no Flask) with keyword, semantic and hybrid backends."""

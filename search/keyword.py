@@ -1,0 +1,323 @@
+"""Keyword search on Whoosh: BM25F over per-locale stemmed fields, typo tolerance, snippets.
+
+Each locale has its own fields (title_it, body_it, ...) analyzed with that locale's stemmer,
+so a query with no locale is analyzed once per locale and matched against the right fields.
+Queries are never handed to Whoosh's parser: words are taken as plain text, so `"`, `(`, `*`,
+`OR` or `:` can't raise. A word the index has never seen (`tiket`) is expanded to its nearest
+known words (`ticket`) at a lower weight; known words are not, which keeps precision.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.index import LockError
+from whoosh.query import And, Or, Prefix, Term
+from whoosh.scoring import BM25F
+
+from . import analysis
+from .base import (Document, Health, Hit, IndexBusy, Results, SearchBackend, clamp_paging,
+                   clean_query)
+from .locks import write_lock
+
+SCHEMA_VERSION = 2
+OTHER = "xx"                        # fields for articles in a locale we have no stemmer for
+FIELD_LOCALES = analysis.LOCALES + (OTHER,)
+# title > tags > summary > body; tuned on the dev sets (bench/quality.py).
+FIELD_BOOSTS = {"title": 2.5, "tags": 2.0, "summary": 1.5, "body": 1.0}
+EXPANSION_WEIGHT = 0.6              # a corrected word counts less than a word typed right
+MIN_FUZZY_LEN = 4                   # shorter words have too many neighbours to guess from
+
+
+def _field_locale(locale: str | None) -> str:
+    return locale if locale in analysis.LOCALES else OTHER
+
+
+def _schema() -> Schema:
+    fields = dict(
+        slug=ID(stored=True, unique=True), locale=ID(stored=True), category=ID(stored=True),
+        concept=ID(stored=True), stamp=STORED, title_raw=STORED, text=STORED,
+        # folded words of everything: the vocabulary for typo expansion and "did you mean"
+        words=TEXT(analyzer=analysis.plain_analyzer()),
+        title_prefix=TEXT(analyzer=analysis.plain_analyzer()),
+    )
+    for loc in FIELD_LOCALES:
+        ana = analysis.analyzer_for(loc if loc != OTHER else None)
+        for name in FIELD_BOOSTS:
+            fields[f"{name}_{loc}"] = TEXT(analyzer=ana)
+    return Schema(**fields)
+
+
+def edit_distance(a: str, b: str, cap: int = 3) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count 1), stopping early past cap."""
+    if abs(len(a) - len(b)) > cap:
+        return cap + 1
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+class KeywordBackend(SearchBackend):
+    """Whoosh index in `path`; safe for many reader and writer processes."""
+
+    name = "keyword"
+
+    def __init__(self, path: str, lock_timeout: float = 30.0, **_ignored):
+        self.path = os.fspath(path)
+        self.lock_timeout = lock_timeout
+        self._ix = None
+        self._searcher = None
+        self._lock = threading.Lock()
+
+    # ---- storage -------------------------------------------------------------------------
+    @property
+    def _lockfile(self) -> str:
+        return os.path.join(self.path, ".write.lock")
+
+    @property
+    def _versionfile(self) -> str:
+        return os.path.join(self.path, "sportello-keyword.json")
+
+    def _open(self):
+        """Opens (creating if needed) the index; callers hold self._lock."""
+        if self._ix is None:
+            os.makedirs(self.path, exist_ok=True)
+            if not whoosh_index.exists_in(self.path):
+                with write_lock(self._lockfile, self.lock_timeout):
+                    if not whoosh_index.exists_in(self.path):
+                        self._create()
+            self._ix = whoosh_index.open_dir(self.path)
+        return self._ix
+
+    def _create(self) -> None:
+        """Creates an empty index and records the schema version (holding the write lock)."""
+        whoosh_index.create_in(self.path, _schema())
+        tmp = self._versionfile + ".tmp"
+        with open(tmp, "w") as fh:
+            json.dump({"schema": SCHEMA_VERSION}, fh)
+        os.replace(tmp, self._versionfile)
+
+    def _get_searcher(self):
+        """A searcher on the latest commit (another process may have written since)."""
+        with self._lock:
+            ix = self._open()
+            if self._searcher is None or not self._searcher.up_to_date():
+                # the old searcher is left to the garbage collector, not closed: another
+                # thread may still be reading from it
+                self._searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
+            return self._searcher
+
+    def _write(self, fn) -> None:
+        """Runs fn(writer) under the cross-process lock and commits; never leaks LockError."""
+        with write_lock(self._lockfile, self.lock_timeout):
+            with self._lock:
+                ix = self._open()
+            try:
+                writer = ix.writer(timeout=self.lock_timeout, delay=0.05)
+            except LockError as exc:   # a process that bypassed our lock (e.g. an old version)
+                raise IndexBusy(f"keyword index busy: {self.path}") from exc
+            try:
+                fn(writer)
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit()
+
+    # ---- SearchBackend -------------------------------------------------------------------
+    def index(self, docs) -> None:
+        """Adds or replaces documents by slug in one commit."""
+        docs = list(docs)
+        if docs:
+            self._write(lambda w: [w.update_document(**self._fields(d)) for d in docs])
+
+    def remove(self, slugs) -> None:
+        """Deletes documents by slug in one commit."""
+        slugs = [s for s in slugs if s]
+        if slugs:
+            self._write(lambda w: [w.delete_by_term("slug", s) for s in slugs])
+
+    def clear(self) -> None:
+        """Recreates an empty index (also the cure for an unreadable one)."""
+        with write_lock(self._lockfile, self.lock_timeout):
+            with self._lock:
+                self._ix = self._searcher = None
+                os.makedirs(self.path, exist_ok=True)
+                for name in os.listdir(self.path):
+                    if name.endswith((".toc", ".seg", ".pst", ".trm", ".fdt", ".fdi")) or name.startswith("_"):
+                        os.remove(os.path.join(self.path, name))
+                self._create()
+
+    def health(self) -> Health:
+        """Opens the index and reads every stored stamp; any failure means 'rebuild me'."""
+        try:
+            if not whoosh_index.exists_in(self.path):
+                return Health(False, reason="missing")
+            with open(self._versionfile) as fh:
+                if json.load(fh).get("schema") != SCHEMA_VERSION:
+                    return Health(False, reason="schema changed")
+            searcher = self._get_searcher()
+            stamps = {f["slug"]: f.get("stamp", "") for f in searcher.all_stored_fields()}
+            return Health(True, count=len(stamps), stamps=stamps)
+        except Exception as exc:  # noqa: BLE001 - corrupt files raise all sorts of errors
+            with self._lock:
+                self._ix = self._searcher = None
+            return Health(False, reason=f"unreadable: {type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        """Drops the open searcher and index handles."""
+        with self._lock:
+            self._ix = self._searcher = None
+
+    @staticmethod
+    def _fields(doc: Document) -> dict:
+        loc = _field_locale(doc.locale)
+        text = "\n\n".join(p for p in (doc.summary, doc.body) if p)
+        return {
+            "slug": doc.slug, "locale": doc.locale or "", "category": doc.category or "",
+            "concept": doc.concept or "", "stamp": doc.stamp, "title_raw": doc.title,
+            "text": analysis.plain_text(text),
+            "words": " ".join((doc.title, " ".join(doc.tags), doc.summary, doc.body)),
+            "title_prefix": doc.title,
+            f"title_{loc}": doc.title, f"tags_{loc}": " ".join(t.replace("_", " ") for t in doc.tags),
+            f"summary_{loc}": doc.summary, f"body_{loc}": doc.body,
+        }
+
+    # ---- querying ------------------------------------------------------------------------
+    def _known(self, reader, word: str) -> bool:
+        """True if the word, or its stem in some locale, occurs in the index."""
+        if reader.doc_frequency("words", word):
+            return True
+        for loc in analysis.LOCALES:
+            for term in analysis.terms(word, loc):
+                if any(reader.doc_frequency(f"{f}_{loc}", term) for f in ("title", "body")):
+                    return True
+        return False
+
+    def _corrections(self, reader, word: str) -> list[str]:
+        """Nearest known words to an unknown word: smallest edit distance, most frequent first."""
+        maxdist = 1 if len(word) <= 5 else 2
+        found = []
+        for cand in reader.terms_within("words", word, maxdist, prefix=1):
+            dist = edit_distance(word, cand, maxdist)
+            if dist <= maxdist and cand != word:
+                found.append((dist, -reader.doc_frequency("words", cand), cand))
+        if not found:
+            return []
+        best = min(d for d, _, _ in found)
+        return [c for d, _, c in sorted(found) if d == best][:3]
+
+    def analyze(self, text: str, locale: str | None = None, reader=None) -> dict:
+        """Parses a query: {'words', 'corrections' {word: [..]}, 'terms' {locale: {term: weight}}}."""
+        reader = reader or self._get_searcher().reader()
+        qwords = analysis.words(text)
+        corrections = {}
+        for w in dict.fromkeys(qwords):
+            if len(w) >= MIN_FUZZY_LEN and not w.isdigit() and not self._known(reader, w):
+                cands = self._corrections(reader, w)
+                if cands:
+                    corrections[w] = cands
+        locales = [_field_locale(locale)] if locale else list(FIELD_LOCALES)
+        per_locale = {}
+        for loc in locales:
+            ana_loc = loc if loc != OTHER else None
+            weights = {t: 1.0 for t in analysis.terms(text, ana_loc)}
+            for cands in corrections.values():
+                for cand in cands:
+                    for t in analysis.terms(cand, ana_loc):
+                        weights.setdefault(t, EXPANSION_WEIGHT)
+            if weights:
+                per_locale[loc] = weights
+        return {"words": qwords, "corrections": corrections, "terms": per_locale}
+
+    def _query(self, parsed: dict):
+        clauses = []
+        for loc, weights in parsed["terms"].items():
+            for term, weight in weights.items():
+                for field, boost in FIELD_BOOSTS.items():
+                    clauses.append(Term(f"{field}_{loc}", term, boost=boost * weight))
+        return Or(clauses) if clauses else None
+
+    @staticmethod
+    def _filter(locale, category):
+        parts = [Term("locale", locale)] if locale else []
+        if category:
+            parts.append(Term("category", category))
+        return And(parts) if len(parts) > 1 else (parts[0] if parts else None)
+
+    @staticmethod
+    def _suggestion(text: str, corrections: dict) -> str | None:
+        """The query with each unknown word replaced by its best correction, if any."""
+        if not corrections:
+            return None
+        out = []
+        for word in text.split():
+            key = analysis.fold(word).strip(".,;:!?\"'()")
+            out.append(corrections[key][0] if key in corrections else word)
+        suggestion = " ".join(out)
+        return suggestion if suggestion != text else None
+
+    def scored(self, query: str, locale: str | None = None, category: str | None = None,
+               limit: int = 100) -> tuple[list[tuple[str, float, dict]], dict, int]:
+        """Top `limit` (slug, BM25F score, stored fields), the parsed query and the total."""
+        text, _ = clean_query(query)
+        searcher = self._get_searcher()
+        parsed = self.analyze(text, locale, searcher.reader()) if text else {"words": [], "corrections": {}, "terms": {}}
+        q = self._query(parsed)
+        if q is None:
+            return [], parsed, 0
+        results = searcher.search(q, limit=limit, filter=self._filter(locale, category))
+        rows = [(r["slug"], float(r.score), r.fields()) for r in results]
+        return rows, parsed, len(results)
+
+    def snippet_for(self, fields: dict, parsed: dict) -> str:
+        """The highlighted snippet of a hit, using the query terms of the hit's locale."""
+        loc = _field_locale(fields.get("locale"))
+        terms = set(parsed["terms"].get(loc, {}))
+        return analysis.snippet(fields.get("text", ""), terms, loc if loc != OTHER else None)
+
+    def search(self, query, locale=None, category=None, limit=10, page=1) -> Results:
+        """Keyword search; the suggestion is the query with unknown words corrected."""
+        limit, page = clamp_paging(limit, page)
+        text, note = clean_query(query)
+        if not text:
+            return Results(query=text, total=0, page=page, limit=limit, mode=self.name, note=note)
+        rows, parsed, total = self.scored(text, locale, category, limit=page * limit)
+        hits = tuple(
+            Hit(slug=slug, score=score, snippet=self.snippet_for(f, parsed), title=f.get("title_raw", ""),
+                locale=f.get("locale", ""), category=f.get("category", ""), concept=f.get("concept", ""))
+            for slug, score, f in rows[(page - 1) * limit:])
+        return Results(query=text, total=total, hits=hits, page=page, limit=limit, mode=self.name,
+                       suggestion=self._suggestion(text, parsed["corrections"]), note=note)
+
+    def stored(self, slugs) -> dict[str, dict]:
+        """Stored fields of the given slugs (for hits found by another backend)."""
+        searcher = self._get_searcher()
+        out = {}
+        for slug in slugs:
+            fields = searcher.document(slug=slug)
+            if fields:
+                out[slug] = fields
+        return out
+
+    def suggest(self, prefix: str, locale: str | None = None, limit: int = 8) -> list[Hit]:
+        """Articles whose title has words starting with the typed ones (search-as-you-type)."""
+        text, _ = clean_query(prefix)
+        typed = analysis.words(text)
+        if not typed or len(typed[-1]) < 2 and len(typed) == 1:
+            return []
+        parts = [Term("title_prefix", w) for w in typed[:-1]] + [Prefix("title_prefix", typed[-1])]
+        searcher = self._get_searcher()
+        flt = Term("locale", locale) if locale else None
+        results = searcher.search(And(parts) if len(parts) > 1 else parts[0], limit=limit, filter=flt)
+        return [Hit(slug=r["slug"], score=float(r.score), title=r.get("title_raw", ""),
+                    locale=r.get("locale", ""), category=r.get("category", ""),
+                    concept=r.get("concept", "")) for r in results]

@@ -1,0 +1,122 @@
+"""Fixtures: a fresh app with its own SQLite file and index folder per test."""
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def make_app(tmp_path, **overrides):
+    """Create an app on a fresh home folder with the schema migrated."""
+    from portal import create_app
+    from portal.cli import prepare_database
+
+    config = {
+        "TESTING": True,
+        "HOME": str(tmp_path / "home"),
+        "SECRET_KEY": "test-secret",
+        "EMBEDDING_MODEL": "fake",
+        "WTF_CSRF_ENABLED": False,
+        "RATE_LIMITS": "off",
+        "AUTO_REINDEX": False,
+    }
+    if os.environ.get("SPORTELLO_TEST_DATABASE_URL"):
+        config["DATABASE_URL"] = os.environ["SPORTELLO_TEST_DATABASE_URL"]
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        prepare_database(app)
+    return app
+
+
+@pytest.fixture
+def app_config():
+    """Per-test overrides of the app's configuration (override this fixture in a module)."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, app_config):
+    """A fresh app and database for one test."""
+    app = make_app(tmp_path, **app_config)
+    yield app
+    if os.environ.get("SPORTELLO_TEST_DATABASE_URL"):
+        from tests.pg import reset_database
+
+        reset_database(app)
+    app.extensions["sportello.engine"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client for the app."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner bound to the app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db_session(app):
+    """The app's database session inside an app context."""
+    from portal.db import get_session
+
+    with app.app_context():
+        yield get_session()
+
+
+ARTICLE = """---
+title: "{title}"
+slug: {slug}
+locale: {locale}
+category: {category}
+tags: [{tags}]
+concept: {concept}
+status: {status}
+---
+# {title}
+
+{body}
+"""
+
+
+def write_article(folder, slug, title="A title", locale="it", category="glossary", tags="t1, t2",
+                  concept=None, status="published", body="Some body text."):
+    """Write one article file in the contract's format and return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{slug}.md"
+    path.write_text(ARTICLE.format(title=title, slug=slug, locale=locale, category=category, tags=tags,
+                                   concept=concept or slug, status=status, body=body), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def make_article(tmp_path):
+    """Write article files into a temp folder: make_article(slug, **fields) -> path."""
+    folder = tmp_path / "articles"
+    return lambda slug, **kw: write_article(folder, slug, **kw)
+
+
+@pytest.fixture
+def login(client, app):
+    """Create a staff account with a role and log the test client in: login(role) -> user email."""
+    from portal import accounts
+    from portal.db import get_session
+
+    def _login(role, email=None, password="password123"):
+        email = email or f"{role}@example.com"
+        with app.app_context():
+            session = get_session()
+            from sqlalchemy import select
+            from portal.models import User
+
+            if session.scalar(select(User).where(User.email == email)) is None:
+                accounts.create_user(session, accounts.NewUser(email=email, role=role, password=password))
+        resp = client.post("/auth/login", data={"email": email, "password": password})
+        assert resp.status_code == 302, resp.data
+        return email
+
+    return _login
