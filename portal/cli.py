@@ -3,7 +3,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 
 def _create_app():
@@ -37,6 +37,7 @@ def prepare_database(app):
 
 
 @click.command("init")
+@with_appcontext
 def init_command():
     """Create (or upgrade) the database and the search indexes; safe to run again."""
     app = current_app
@@ -53,6 +54,7 @@ def init_command():
 
 
 @click.command("import")
+@with_appcontext
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 def import_command(paths):
     """Upsert the articles found under each PATH (by slug) and index them."""
@@ -75,6 +77,7 @@ def import_command(paths):
 
 
 @click.command("serve")
+@with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve_command(host, port):
@@ -86,7 +89,7 @@ def serve_command(host, port):
     current_app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
-@click.group("user")
+@click.group("user", cls=AppGroup)
 def user_group():
     """Manage staff accounts."""
 
@@ -112,7 +115,7 @@ def user_create(email, role, password, name):
     click.echo(f"created {user.role} {user.email}" + (f" password: {password}" if generated else ""))
 
 
-@click.group("token")
+@click.group("token", cls=AppGroup)
 def token_group():
     """Manage API tokens."""
 

@@ -28,7 +28,7 @@ după dupa e ea ei el este eu fi fie fost iar il îl in în îmi imi ii îi la l
 ne nici nu o ori pe pentru poate prin sa să se si și sunt sau spre sub tot toti toți un una unei
 unui unor va vă voi vom""".split()
 _EXTRA_STOP = {
-    "it": "cos cosa come quale quali quanto quando dove perche perché".split(),
+    "it": "cos cosa come quale quali quanto quando dove".split(),
     "en": "what how which when where why does do is are the".split(),
     "ro": "ce cum cand când unde".split(),
 }
@@ -62,9 +62,9 @@ def plain_analyzer():
     return RegexTokenizer(WORD) | LowercaseFilter() | CharsetFilter(accent_map)
 
 
-def terms(text: str, locale: str | None) -> list[str]:
+def terms(text: str, locale: str | None, keep_stops: bool = False) -> list[str]:
     """The index terms a text produces in a locale's fields, in order, duplicates kept."""
-    return [t.text for t in analyzer_for(locale)(text or "")]
+    return [t.text for t in analyzer_for(locale)(text or "", removestops=not keep_stops)]
 
 
 def words(text: str) -> list[str]:

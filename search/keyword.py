@@ -29,6 +29,7 @@ FIELD_LOCALES = analysis.LOCALES + (OTHER,)
 # title > tags > summary > body; tuned on the dev sets (bench/quality.py).
 FIELD_BOOSTS = {"title": 2.5, "tags": 2.0, "summary": 1.5, "body": 1.0}
 EXPANSION_WEIGHT = 0.6              # a corrected word counts less than a word typed right
+WORDS_BOOST = 0.3                   # exact unstemmed words, any language (see analyze)
 MIN_FUZZY_LEN = 4                   # shorter words have too many neighbours to guess from
 
 
@@ -236,7 +237,11 @@ class KeywordBackend(SearchBackend):
                         weights.setdefault(t, EXPANSION_WEIGHT)
             if weights:
                 per_locale[loc] = weights
-        return {"words": qwords, "corrections": corrections, "terms": per_locale}
+        # stop words are not in the stemmed fields, and a stop word in one language is a
+        # content word in another ("perché" is a stop word in Italian): the folded unstemmed
+        # words are matched too, at a low weight
+        fallback = [w for w in dict.fromkeys(qwords) if len(w) > 1]
+        return {"words": qwords, "corrections": corrections, "terms": per_locale, "fallback": fallback}
 
     def _query(self, parsed: dict):
         clauses = []
@@ -244,6 +249,7 @@ class KeywordBackend(SearchBackend):
             for term, weight in weights.items():
                 for field, boost in FIELD_BOOSTS.items():
                     clauses.append(Term(f"{field}_{loc}", term, boost=boost * weight))
+        clauses += [Term("words", w, boost=WORDS_BOOST) for w in parsed.get("fallback", ())]
         return Or(clauses) if clauses else None
 
     @staticmethod
@@ -282,6 +288,8 @@ class KeywordBackend(SearchBackend):
         """The highlighted snippet of a hit, using the query terms of the hit's locale."""
         loc = _field_locale(fields.get("locale"))
         terms = set(parsed["terms"].get(loc, {}))
+        if not terms:
+            return analysis.snippet(fields.get("text", ""), set(parsed["fallback"]), None)
         return analysis.snippet(fields.get("text", ""), terms, loc if loc != OTHER else None)
 
     def search(self, query, locale=None, category=None, limit=10, page=1) -> Results:

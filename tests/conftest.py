@@ -4,6 +4,35 @@ import os
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+_PG = {}
+
+
+def pytest_addoption(parser):
+    """--postgres runs the whole suite on a throwaway PostgreSQL server."""
+    parser.addoption("--postgres", action="store_true", help="run against a temporary PostgreSQL server")
+
+
+def pytest_configure(config):
+    """Start the PostgreSQL server once for the session when --postgres is given."""
+    if config.getoption("--postgres", default=False):
+        from tests.pg import PostgresServer
+
+        server = PostgresServer()
+        os.environ["SPORTELLO_TEST_DATABASE_URL"] = server.start()
+        _PG["server"] = server
+
+
+def pytest_unconfigure(config):
+    """Stop the PostgreSQL server started for the session."""
+    server = _PG.pop("server", None)
+    if server is not None:
+        server.stop()
+        os.environ.pop("SPORTELLO_TEST_DATABASE_URL", None)
+
+
+def pytest_report_header(config):
+    """Say which database the suite runs on."""
+    return f"database: {'postgresql (temporary server)' if _PG else 'sqlite (a file per test)'}"
 
 
 def make_app(tmp_path, **overrides):

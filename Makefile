@@ -1,0 +1,48 @@
+# Sportello: `make run` sets up and serves the portal; `make test` sets up and runs every test.
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+SPORTELLO = $(VENV)/bin/sportello
+export HF_HUB_OFFLINE = 1
+export TRANSFORMERS_OFFLINE = 1
+
+.PHONY: run setup system-deps test test-sqlite test-postgres bench quality
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	# The CPU build of torch first, so that sentence-transformers does not pull a CUDA build.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(SPORTELLO) init
+	$(SPORTELLO) import articles
+	$(SPORTELLO) serve --host 127.0.0.1 --port 5000
+
+# PostgreSQL (for the PostgreSQL run) and Chromium (for the browser tests) from Debian.
+system-deps:
+	@need=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need="$$need postgresql"; \
+	command -v chromium >/dev/null 2>&1 || need="$$need chromium"; \
+	if [ -n "$$need" ]; then \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO="sudo"; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$need; \
+	fi
+
+test-sqlite: setup system-deps
+	$(PY) -m pytest -q -p no:cacheprovider
+
+test-postgres: setup system-deps
+	$(PY) -m pytest -q -p no:cacheprovider --postgres -m "not model"
+
+test: test-sqlite test-postgres
+
+quality: setup
+	$(PY) bench/quality.py
+
+bench: setup
+	$(PY) bench/speed.py

@@ -1,0 +1,21 @@
+"""Known bots and crawlers, recognised by their user agent.
+
+Only self-declared robots are matched. Scripted HTTP clients (curl, python-requests, httpx)
+are not: integrations and replayed journeys use them, and they count as visitors."""
+import re
+
+# "bot" must end a word so that phone models such as "CUBOT_X19" do not match.
+_BOT = re.compile(
+    r"bot\b|bot/|crawl|spider|slurp|archiver|facebookexternalhit|embedly|quora link preview|"
+    r"bingpreview|mediapartners-google|adsbot|feedfetcher|ia_archiver|yandex|baiduspider|"
+    r"petalbot|bytespider|semrush|ahrefs|mj12|dotbot|headlesschrome|phantomjs|lighthouse|"
+    r"pingdom|uptimerobot|statuscake|siteimprove|screaming frog|python-scrapy|scrapy|"
+    r"gptbot|ccbot|claudebot|anthropic-ai|perplexitybot|applebot|duckduckbot|sogou|exabot|"
+    r"seznambot|linkchecker|w3c_validator|validator\.nu|nutch|heritrix|wget",
+    re.IGNORECASE,
+)
+
+
+def is_bot(user_agent):
+    """True when the user agent belongs to a known bot or crawler."""
+    return bool(user_agent) and _BOT.search(user_agent) is not None

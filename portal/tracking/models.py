@@ -1,0 +1,98 @@
+"""Deflection tracking tables: visits (a per-visit summary kept up to date on write), the
+events of each visit, the one standing vote per visitor and article, and bot hits kept apart.
+
+Times are naive UTC datetimes: SQLite has no time zones, and mixing aware and naive values
+in comparisons is the classic source of off-by-an-hour figures."""
+from datetime import date, datetime
+
+from sqlalchemy import (Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import Base
+
+KINDS = ("search", "click", "view", "feedback", "escalation_started", "ticket_opened")
+
+
+class Visit(Base):
+    """One visitor's activity with no gap over 30 minutes, with running counts of its events.
+
+    The counts are what the metrics read: 1M events become a few hundred thousand rows that
+    SQL can aggregate by day without touching the events table."""
+
+    __tablename__ = "tracking_visits"
+    __table_args__ = (
+        # The visitor's n-th visit: a unique pair, so two requests racing to open the same
+        # visit cannot both succeed (the loser retries and joins the winner's visit).
+        UniqueConstraint("visitor_id", "seq", name="uq_tracking_visits_visitor_seq"),
+        Index("ix_tracking_visits_visitor_last", "visitor_id", "last_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    last_at: Mapped[datetime] = mapped_column(DateTime)
+    day: Mapped[date] = mapped_column(Date, index=True)  # UTC day it started: the day it belongs to
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    searches: Mapped[int] = mapped_column(Integer, default=0)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+    positive: Mapped[int] = mapped_column(Integer, default=0)  # articles whose latest vote here is positive
+    negative: Mapped[int] = mapped_column(Integer, default=0)  # ... and negative
+    escalations: Mapped[int] = mapped_column(Integer, default=0)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+    first_ticket_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Set when the same visitor opens a ticket within 24 h after this visit ended.
+    ticket_after: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Event(Base):
+    """One step of a visit: search, click, view, feedback, escalation_started, ticket_opened."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (Index("ix_tracking_events_kind_ts", "kind", "ts"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("tracking_visits.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    query: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    query_norm: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    mode: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    results: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    article: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    position: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    helpful: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    solved: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ticket_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # On a search: a result click with the same query followed in the same visit.
+    clicked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Vote(Base):
+    """The standing vote of one visitor on one article (a second vote replaces the first)."""
+
+    __tablename__ = "tracking_votes"
+    __table_args__ = (UniqueConstraint("visitor_id", "article", name="uq_tracking_votes_visitor_article"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    visitor_id: Mapped[str] = mapped_column(String(64))
+    article: Mapped[str] = mapped_column(String(160), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("tracking_visits.id", ondelete="CASCADE"), index=True)
+    helpful: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    solved: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    query: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class BotHit(Base):
+    """A request from a known bot or crawler: kept for the record, never a visit."""
+
+    __tablename__ = "tracking_bot_hits"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ts: Mapped[datetime] = mapped_column(DateTime, index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    article: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    query: Mapped[str | None] = mapped_column(String(200), nullable=True)

@@ -1,0 +1,354 @@
+"""Semantic search: passages embedded by an encoder, stored as numpy arrays on disk.
+
+Layout of the store folder:
+    meta.json        the commit point: encoder spec/name/dim, generation, documents, passages
+    vectors-G.npy    float32 (passages, dim), L2-normalized, rows grouped by document
+Every write makes a new vectors file and then replaces meta.json atomically (temp file +
+fsync + os.replace), so a crash leaves the previous generation intact. Readers check the
+meta file's identity on each search and reload when another process committed. Vectors of a
+different encoder or dimension are never mixed in: the store reports "needs rebuild".
+"""
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+
+import numpy as np
+
+from . import analysis
+from .base import Document, Health, Hit, Results, SearchBackend, clamp_paging, clean_query
+from .locks import write_lock
+from .passages import split_passages
+
+FORMAT = 1
+EXCERPT_CHARS = 300
+
+
+def text_hash(text: str) -> str:
+    """Stable key of a passage text (vectors are reused when the text is unchanged)."""
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+class EmbeddingCache:
+    """A persistent text-hash -> vector cache per encoder (SQLite, safe across processes)."""
+
+    def __init__(self, folder: str, encoder_name: str, dim: int):
+        os.makedirs(folder, exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in encoder_name)
+        self.dim = dim
+        self._db = sqlite3.connect(os.path.join(folder, f"{safe}-{dim}.sqlite"), timeout=30,
+                                   check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vec (h TEXT PRIMARY KEY, v BLOB)")
+
+    def get(self, hashes: list[str]) -> dict[str, np.ndarray]:
+        """Cached vectors for the hashes that have one."""
+        out = {}
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i:i + 500]
+            rows = self._db.execute(f"SELECT h, v FROM vec WHERE h IN ({','.join('?' * len(chunk))})", chunk)
+            out.update((h, np.frombuffer(v, dtype=np.float32)) for h, v in rows)
+        return out
+
+    def put(self, items: dict[str, np.ndarray]) -> None:
+        """Stores vectors by hash."""
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)",
+                                 [(h, np.asarray(v, np.float32).tobytes()) for h, v in items.items()])
+
+
+def _atomic_write(path: str, write) -> None:
+    """Writes via a temp file in the same folder, fsyncs it and renames it into place."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+class _Snapshot:
+    """One loaded generation of the store: vectors plus per-document arrays for filtering."""
+
+    def __init__(self, meta: dict, vectors: np.ndarray):
+        self.meta = meta
+        self.vectors = vectors
+        self.slugs = list(meta["docs"])
+        docs = meta["docs"]
+        self.locales = np.array([docs[s]["locale"] for s in self.slugs], dtype=object)
+        self.categories = np.array([docs[s]["category"] for s in self.slugs], dtype=object)
+        self.starts = np.array([docs[s]["rows"][0] for s in self.slugs], dtype=np.int64)
+        self.ends = np.array([docs[s]["rows"][1] for s in self.slugs], dtype=np.int64)
+
+    def doc_scores(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(best passage score per document, index of that passage) for a query vector."""
+        if not self.slugs:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        scores = self.vectors @ qvec
+        best = np.maximum.reduceat(scores, self.starts)
+        # index of the best passage: the first row in each document's range equal to its max
+        owner = np.repeat(np.arange(len(self.slugs)), self.ends - self.starts)
+        is_best = scores >= best[owner]
+        first = np.full(len(self.slugs), -1, dtype=np.int64)
+        rows = np.nonzero(is_best)[0]
+        first[owner[rows][::-1]] = rows[::-1]
+        return best, first
+
+
+class SemanticBackend(SearchBackend):
+    """Dense retrieval with one encoder; the store lives in `path`."""
+
+    name = "semantic"
+
+    def __init__(self, path: str, encoder="fake", cache_dir: str | None = None,
+                 lock_timeout: float = 60.0, batch_size: int = 32, max_words: int | None = None,
+                 **_ignored):
+        self.path = os.fspath(path)
+        self.encoder_spec = encoder if isinstance(encoder, str) else getattr(encoder, "name", "custom")
+        self._encoder = None if isinstance(encoder, str) else encoder
+        self.cache_dir = cache_dir
+        self.lock_timeout = lock_timeout
+        self.batch_size = batch_size
+        self.max_words = max_words
+        self._snap: _Snapshot | None = None
+        self._snap_key = None
+        self._lock = threading.Lock()
+        self._qcache: collections.OrderedDict[str, np.ndarray] = collections.OrderedDict()
+
+    # ---- encoder -------------------------------------------------------------------------
+    @property
+    def encoder(self):
+        """The encoder, loaded on first use (never at import or construction)."""
+        if self._encoder is None:
+            from .encoders import get_encoder
+            self._encoder = get_encoder(self.encoder_spec)
+        return self._encoder
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """The query's vector, memoized per process (hybrid and paging ask twice)."""
+        with self._lock:
+            vec = self._qcache.get(text)
+            if vec is not None:
+                self._qcache.move_to_end(text)
+                return vec
+        vec = self.encoder.encode_queries([text])[0]
+        with self._lock:
+            self._qcache[text] = vec
+            while len(self._qcache) > 512:
+                self._qcache.popitem(last=False)
+        return vec
+
+    # ---- storage -------------------------------------------------------------------------
+    @property
+    def _meta_path(self) -> str:
+        return os.path.join(self.path, "meta.json")
+
+    def _read_meta(self) -> dict | None:
+        try:
+            with open(self._meta_path, encoding="utf-8") as fh:
+                return json.load(fh)
+        except FileNotFoundError:
+            return None
+
+    def _load(self, meta: dict) -> _Snapshot:
+        vectors = np.load(os.path.join(self.path, meta["vectors"]), mmap_mode="r")
+        if vectors.shape != (len(meta["passages"]), meta["dim"]) or vectors.dtype != np.float32:
+            raise ValueError(f"vectors shape {vectors.shape} does not match meta.json")
+        return _Snapshot(meta, vectors)
+
+    def _snapshot(self) -> _Snapshot | None:
+        """The latest committed generation, reloaded only when meta.json changed on disk."""
+        for _ in range(3):    # a writer may delete an old vectors file between our two reads
+            try:
+                st = os.stat(self._meta_path)
+            except FileNotFoundError:
+                return None
+            key = (st.st_ino, st.st_mtime_ns, st.st_size)
+            if key == self._snap_key:
+                return self._snap
+            try:
+                meta = self._read_meta()
+                if meta is None or not self._compatible(meta, check_model=self._encoder is not None):
+                    return None
+                snap = self._load(meta)
+            except FileNotFoundError:
+                continue
+            with self._lock:
+                self._snap, self._snap_key = snap, key
+            return snap
+        return None
+
+    def _compatible(self, meta: dict, check_model: bool) -> bool:
+        """True if the stored vectors come from this encoder (by spec, and name/dim if loaded)."""
+        if meta.get("format") != FORMAT or meta.get("encoder_spec") != self.encoder_spec:
+            return False
+        if check_model:
+            return meta.get("encoder") == self.encoder.name and meta.get("dim") == self.encoder.dim
+        return True
+
+    def _commit(self, docs: dict, passages: list, vectors: np.ndarray, generation: int) -> None:
+        """Writes a new generation and makes it current; removes files two generations old."""
+        os.makedirs(self.path, exist_ok=True)
+        name = f"vectors-{generation}.npy"
+        _atomic_write(os.path.join(self.path, name), lambda fh: np.save(fh, vectors))
+        meta = {"format": FORMAT, "encoder_spec": self.encoder_spec, "encoder": self.encoder.name,
+                "dim": int(self.encoder.dim), "generation": generation, "vectors": name,
+                "docs": docs, "passages": passages}
+        data = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        _atomic_write(self._meta_path, lambda fh: fh.write(data))
+        for old in os.listdir(self.path):
+            # keep the previous generation: a reader may have read its meta a moment ago
+            if old.startswith("vectors-") and old not in (name, f"vectors-{generation - 1}.npy"):
+                try:
+                    os.remove(os.path.join(self.path, old))
+                except FileNotFoundError:
+                    pass
+
+    def _current(self) -> tuple[dict, list, np.ndarray, int]:
+        """The committed state as mutable copies (empty if missing or from another encoder)."""
+        meta = self._read_meta()
+        try:
+            if meta and self._compatible(meta, check_model=True):
+                snap = self._load(meta)
+                return dict(meta["docs"]), list(meta["passages"]), np.asarray(snap.vectors), meta["generation"]
+        except (OSError, ValueError, KeyError):
+            pass
+        gen = meta.get("generation", 0) if isinstance(meta, dict) else 0
+        return {}, [], np.zeros((0, self.encoder.dim), np.float32), gen
+
+    def _embed(self, texts: list[str], known: dict[str, np.ndarray], progress=None) -> np.ndarray:
+        """Vectors for texts: reused from the store or the cache when the text is unchanged."""
+        hashes = [text_hash(t) for t in texts]
+        found = {h: v for h, v in known.items() if h in set(hashes)}
+        cache = EmbeddingCache(self.cache_dir, self.encoder.name, self.encoder.dim) if self.cache_dir else None
+        missing = [h for h in dict.fromkeys(hashes) if h not in found]
+        if cache and missing:
+            found.update(cache.get(missing))
+        todo = {}
+        for h, t in zip(hashes, texts):
+            if h not in found:
+                todo.setdefault(h, t)
+        if todo:
+            keys, new = list(todo), []
+            step = max(self.batch_size * 8, 64)
+            for i in range(0, len(keys), step):
+                batch = keys[i:i + step]
+                new.append(self.encoder.encode_passages([todo[k] for k in batch], batch_size=self.batch_size))
+                if progress:
+                    progress(min(i + step, len(keys)), len(keys))
+            vecs = np.vstack(new)
+            fresh = dict(zip(keys, vecs))
+            found.update(fresh)
+            if cache:
+                cache.put(fresh)
+        if not texts:
+            return np.zeros((0, self.encoder.dim), np.float32)
+        return np.ascontiguousarray(np.stack([found[h] for h in hashes]), dtype=np.float32)
+
+    def _apply(self, upserts: list[Document], removals: set[str], reset: bool = False, progress=None) -> None:
+        """Rewrites the store with documents upserted and removed, under the write lock."""
+        os.makedirs(self.path, exist_ok=True)
+        with write_lock(os.path.join(self.path, ".write.lock"), self.lock_timeout):
+            docs, passages, vectors, gen = self._current()
+            known = {p[1]: vectors[i] for i, p in enumerate(passages)}
+            if reset:
+                docs = {}
+            drop = removals | {d.slug for d in upserts}
+            keep_docs, keep_rows = {}, []
+            for slug, info in docs.items():
+                if slug not in drop:
+                    start, end = info["rows"]
+                    keep_docs[slug] = dict(info, rows=[len(keep_rows), len(keep_rows) + end - start])
+                    keep_rows += range(start, end)
+            new_passages = [passages[r] for r in keep_rows]
+            texts = []
+            for doc in upserts:
+                parts = split_passages(doc, self.max_words) if self.max_words else split_passages(doc)
+                start = len(new_passages) + len(texts)
+                keep_docs[doc.slug] = {"locale": doc.locale, "category": doc.category, "concept": doc.concept,
+                                       "title": doc.title, "stamp": doc.stamp, "rows": [start, start + len(parts)]}
+                texts += parts
+            new_vecs = self._embed(texts, known, progress)
+            new_passages += [[p[:EXCERPT_CHARS], text_hash(p)] for p in texts]
+            old = vectors[keep_rows] if keep_rows else np.zeros((0, self.encoder.dim), np.float32)
+            self._commit(keep_docs, new_passages, np.vstack([old, new_vecs]).astype(np.float32), gen + 1)
+
+    # ---- SearchBackend -------------------------------------------------------------------
+    def index(self, docs) -> None:
+        """Embeds and stores documents (replacing earlier versions by slug)."""
+        docs = list(docs)
+        if docs:
+            self._apply(docs, set())
+
+    def remove(self, slugs) -> None:
+        """Drops documents by slug."""
+        slugs = {s for s in slugs if s}
+        if slugs:
+            self._apply([], slugs)
+
+    def clear(self) -> None:
+        """Commits an empty generation (this also discards vectors of another encoder)."""
+        self._apply([], set(), reset=True)
+
+    def rebuild(self, docs, progress=None) -> None:
+        """Replaces the store in one commit; unchanged passages reuse their stored vectors."""
+        self._apply(list(docs), set(), reset=True, progress=progress)
+        if progress and not docs:
+            progress(0, 0)
+
+    def health(self) -> Health:
+        """Checks the store matches the configured encoder and its files are consistent."""
+        try:
+            meta = self._read_meta()
+            if meta is None:
+                return Health(False, reason="missing")
+            if not self._compatible(meta, check_model=self._encoder is not None):
+                return Health(False, reason=f"encoder changed ({meta.get('encoder_spec')} -> {self.encoder_spec})")
+            snap = self._load(meta)
+            stamps = {s: snap.meta["docs"][s].get("stamp", "") for s in snap.slugs}
+            return Health(True, count=len(stamps), stamps=stamps)
+        except Exception as exc:  # noqa: BLE001 - truncated JSON or npy, wrong shapes...
+            return Health(False, reason=f"unreadable: {type(exc).__name__}: {exc}")
+
+    def close(self) -> None:
+        """Forgets the loaded snapshot (memory maps are released when unreferenced)."""
+        with self._lock:
+            self._snap = self._snap_key = None
+
+    def scored(self, query: str, locale=None, category=None) -> tuple[_Snapshot | None, np.ndarray, np.ndarray, np.ndarray]:
+        """(snapshot, candidate doc indexes, their scores, their best passage) for all matching docs."""
+        snap = self._snapshot()
+        if snap is None or not snap.slugs:
+            return snap, np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int64)
+        best, passage = snap.doc_scores(self.encode_query(query))
+        mask = np.ones(len(snap.slugs), bool)
+        if locale:
+            mask &= snap.locales == locale
+        if category:
+            mask &= snap.categories == category
+        idx = np.nonzero(mask)[0]
+        return snap, idx, best[idx], passage[idx]
+
+    def search(self, query, locale=None, category=None, limit=10, page=1) -> Results:
+        """Nearest articles by their best passage; every article matches, so total is the pool."""
+        limit, page = clamp_paging(limit, page)
+        text, note = clean_query(query)
+        if not text or not analysis.words(text):
+            return Results(query=text, total=0, page=page, limit=limit, mode=self.name, note=note or "empty")
+        snap, idx, scores, passage = self.scored(text, locale, category)
+        order = np.argsort(-scores, kind="stable")[(page - 1) * limit: page * limit]
+        hits = tuple(self.hit(snap, int(idx[i]), float(scores[i]), int(passage[i]), text) for i in order)
+        return Results(query=text, total=len(idx), hits=hits, page=page, limit=limit, mode=self.name, note=note)
+
+    def hit(self, snap: _Snapshot, doc: int, score: float, passage: int, query: str) -> Hit:
+        """A Hit for document number `doc`, its snippet taken from its best passage."""
+        slug = snap.slugs[doc]
+        info = snap.meta["docs"][slug]
+        loc = info["locale"] if info["locale"] in analysis.LOCALES else None
+        excerpt = snap.meta["passages"][passage][0] if passage >= 0 else ""
+        return Hit(slug=slug, score=score, title=info["title"], locale=info["locale"],
+                   category=info["category"], concept=info.get("concept", ""),
+                   snippet=analysis.snippet(excerpt, set(analysis.terms(query, loc)), loc))
