@@ -16,7 +16,10 @@ def load_documents(root) -> list[Document]:
         if not text.startswith("---"):
             continue
         _, front, body = text.split("---", 2)
-        meta = yaml.safe_load(front) or {}
+        try:
+            meta = yaml.safe_load(front) or {}
+        except yaml.YAMLError:
+            continue        # the portal's importer rejects these too (reported, skipped)
         if meta.get("status", "published") != "published":
             continue
         tags = meta.get("tags") or []

@@ -38,6 +38,9 @@ def create_app(config=None):
     i18n.init_app(app)
     visitor.init_app(app)
     app.before_request(auth.load_user)
+    from portal import security
+
+    security.init_app(app)
 
     from flask_wtf.csrf import CSRFProtect
 
@@ -51,6 +54,23 @@ def create_app(config=None):
     # JSON endpoints take JSON bodies only, which a cross-site form cannot send.
     csrf.exempt(api.bp)
 
+    from portal import writing
+
+    writing.init_app(app)
+
+    from portal import tracking
+
+    tracking.init_app(app)
+
+    from portal import tickets
+
+    tickets.init_app(app)
+
+    from portal import limits, openapi
+
+    openapi.init_app(app)
+    # After the blueprints: limits are applied by endpoint name (later ones bind on first request).
+    limits.init_app(app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions
     app.jinja_env.globals["nav_items"] = lambda: app.extensions["sportello.nav"]
     cli.init_app(app)

@@ -4,7 +4,7 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.models import ROLES, ApiToken, User, utcnow
@@ -126,3 +126,49 @@ def ensure_first_admin(session, email, password):
         password = secrets.token_urlsafe(12)
     user = create_user(session, NewUser(email=email, role="admin", password=password))
     return user, password
+
+
+def get_user(session, email):
+    """Return the account with this email; raise AccountError if there is none."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise AccountError(f"no account for {email}", "email")
+    return user
+
+
+def list_users(session):
+    """Return every account, admins first, then by email."""
+    return session.scalars(select(User).order_by(User.role != "admin", User.email)).all()
+
+
+def _is_last_admin(session, user):
+    if user.role != "admin" or not user.active:
+        return False
+    others = session.scalar(select(func.count(User.id)).where(User.role == "admin", User.active.is_(True),
+                                                              User.id != user.id))
+    return not others
+
+
+def set_role(session, user, role):
+    """Change an account's role; the last active admin keeps theirs."""
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}", "role")
+    if role != "admin" and _is_last_admin(session, user):
+        raise AccountError("the last active admin cannot lose the admin role", "role")
+    user.role = role
+    session.commit()
+
+
+def set_active(session, user, active):
+    """Enable or disable an account; a disabled one cannot log in and its tokens stop working."""
+    if not active and _is_last_admin(session, user):
+        raise AccountError("the last active admin cannot be disabled", "active")
+    user.active = bool(active)
+    session.commit()
+
+
+def change_password(session, user, current, new):
+    """Replace the user's own password after checking the current one."""
+    if not check_password_hash(user.password_hash, current or ""):
+        raise AccountError("the current password is wrong", "current")
+    set_password(session, user, new)

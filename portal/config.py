@@ -12,7 +12,10 @@ DEFAULTS = {
     "EMBEDDING_MODEL": "minilm",
     "LOCALES": "it,ro,en",
     "DEFAULT_LOCALE": "en",
-    "RATE_LIMITS": "",
+    "RATE_LIMITS": "",  # the limiter's notation, per group (portal/limits.py); "off" disables
+    "RATE_LIMIT_STORAGE": "memory://",  # per process; redis://... to share among workers
+    "PROXY_FIX": 0,  # number of trusted reverse proxies setting X-Forwarded-* headers
+    "SECURE_COOKIES": False,  # always mark cookies Secure (they are anyway on HTTPS requests)
     "ADMIN_EMAIL": "",
     "ADMIN_PASSWORD": "",
     "SMTP_HOST": "",
@@ -21,6 +24,9 @@ DEFAULTS = {
     "SMTP_PASSWORD": "",
     "SMTP_FROM": "sportello@localhost",
     "SMTP_TLS": False,
+    "BASE_URL": "",  # public address of the portal, for links in e-mails (tickets); empty: http://localhost:5000
+    "TICKET_RULES": "",  # path to a JSON file with ticket routing rules and SLA policies (ticketing/)
+    "TICKET_AUTOCLOSE_DAYS": 7,  # solved tickets close after this many days (sportello tickets close-solved)
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SEARCH_QUERY_MAX": 200,
     "AUTO_REINDEX": True,

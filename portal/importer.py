@@ -5,7 +5,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.content import ArticleFormatError, parse_article
-from portal.kb import save_article
+from portal.writing.editor import save_imported
 
 
 @dataclass
@@ -64,7 +64,7 @@ def import_paths(session, paths, locales):
             if data.slug in seen:
                 raise ArticleFormatError(f"slug {data.slug!r} is also used by {seen[data.slug]}")
             seen[data.slug] = str(path)
-            article, status = save_article(session, data)
+            article, status = save_imported(session, data)
             session.commit()
         except UnicodeDecodeError as exc:
             session.rollback()

@@ -11,7 +11,6 @@ import html
 import re
 import unicodedata
 
-from whoosh import highlight
 from whoosh.analysis import (CharsetFilter, LowercaseFilter, RegexTokenizer, StemFilter,
                              StopFilter)
 from whoosh.lang import stopwords_for_language
@@ -67,21 +66,16 @@ def terms(text: str, locale: str | None, keep_stops: bool = False) -> list[str]:
     return [t.text for t in analyzer_for(locale)(text or "", removestops=not keep_stops)]
 
 
+@functools.lru_cache(maxsize=100_000)
+def _term(word: str, locale: str | None) -> str:
+    """The index term of one folded word in a locale ('' for a stop word)."""
+    found = terms(word, locale)
+    return found[0] if found else ""
+
+
 def words(text: str) -> list[str]:
     """The folded words of a text (no stemming), in order."""
     return [t.text for t in plain_analyzer()(text or "")]
-
-
-class _MarkFormatter(highlight.Formatter):
-    """Escapes all text and wraps matched words in <mark>, so snippets are safe as HTML."""
-
-    between = " … "
-
-    def _text(self, text):
-        return html.escape(text, quote=False)
-
-    def format_token(self, text, token, replace=False):
-        return "<mark>%s</mark>" % html.escape(highlight.get_text(text, token, replace), quote=False)
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -96,16 +90,44 @@ def plain_text(markdown: str) -> str:
 
 
 def snippet(text: str, query_terms: set[str], locale: str | None, maxchars: int = 220) -> str:
-    """An HTML-safe excerpt of text around the query terms (or its start if none match)."""
+    """An HTML-safe excerpt of text around the query terms (or its start if none match).
+
+    The window is the stretch of maxchars with the most matched words; only the matched
+    words are wrapped in <mark>, everything else is escaped.
+    """
     text = plain_text(text)
     if not text:
         return ""
+    spans = []
     if query_terms:
-        fragmenter = highlight.ContextFragmenter(maxchars=maxchars, surround=60)
-        out = highlight.highlight(text, frozenset(query_terms), analyzer_for(locale), fragmenter,
-                                  _MarkFormatter(), top=2, order=highlight.FIRST)
-        if out:
-            return out
-    if len(text) > maxchars:
-        text = text[:maxchars].rsplit(" ", 1)[0] + " …"
-    return html.escape(text, quote=False)
+        # stemming every word of a long text is the slow part: only words sharing a 3-letter
+        # prefix with a query term can match (stemmers cut suffixes), so only those are stemmed
+        heads = {t[:3] for t in query_terms}
+        spans = [(t.startchar, t.endchar) for t in plain_analyzer()(text, chars=True)
+                 if t.text[:3] in heads and (t.text in query_terms or _term(t.text, locale) in query_terms)]
+    if not spans:
+        cut = text if len(text) <= maxchars else text[:maxchars].rsplit(" ", 1)[0] + " …"
+        return html.escape(cut, quote=False)
+    # the densest window: for each span as a window start, count spans that fit after it
+    best, best_n, j = 0, 0, 0
+    for i, (start, _) in enumerate(spans):
+        while j < len(spans) and spans[j][1] - start <= maxchars:
+            j += 1
+        if j - i > best_n:
+            best, best_n = i, j - i
+    start = max(0, spans[best][0] - 40)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < spans[best][0] else start
+    end = min(len(text), start + maxchars)
+    if end < len(text):
+        space = text.rfind(" ", spans[best][1], end)
+        end = space if space > 0 else end
+    out, pos = [], start
+    for s, e in spans:
+        if s >= pos and e <= end:
+            out.append(html.escape(text[pos:s], quote=False))
+            out.append("<mark>" + html.escape(text[s:e], quote=False) + "</mark>")
+            pos = e
+    out.append(html.escape(text[pos:end], quote=False))
+    return ("… " if start > 0 else "") + "".join(out) + (" …" if end < len(text) else "")

@@ -29,7 +29,6 @@ FIELD_LOCALES = analysis.LOCALES + (OTHER,)
 # title > tags > summary > body; tuned on the dev sets (bench/quality.py).
 FIELD_BOOSTS = {"title": 2.5, "tags": 2.0, "summary": 1.5, "body": 1.0}
 EXPANSION_WEIGHT = 0.6              # a corrected word counts less than a word typed right
-WORDS_BOOST = 0.3                   # exact unstemmed words, any language (see analyze)
 MIN_FUZZY_LEN = 4                   # shorter words have too many neighbours to guess from
 
 
@@ -146,6 +145,26 @@ class KeywordBackend(SearchBackend):
         if slugs:
             self._write(lambda w: [w.delete_by_term("slug", s) for s in slugs])
 
+    def rebuild(self, docs, progress=None) -> None:
+        """Replaces the index in one commit, optimized to a single segment (fastest to read)."""
+        docs = list(docs)
+        with write_lock(self._lockfile, self.lock_timeout):
+            self.clear()
+            with self._lock:
+                ix = self._open()
+            writer = ix.writer(timeout=self.lock_timeout, delay=0.05)
+            try:
+                for n, doc in enumerate(docs, 1):
+                    writer.add_document(**self._fields(doc))
+                    if progress and (n % 200 == 0 or n == len(docs)):
+                        progress(n, len(docs))
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit(optimize=True)
+        if progress and not docs:
+            progress(0, 0)
+
     def clear(self) -> None:
         """Recreates an empty index (also the cure for an unreadable one)."""
         with write_lock(self._lockfile, self.lock_timeout):
@@ -237,19 +256,22 @@ class KeywordBackend(SearchBackend):
                         weights.setdefault(t, EXPANSION_WEIGHT)
             if weights:
                 per_locale[loc] = weights
-        # stop words are not in the stemmed fields, and a stop word in one language is a
-        # content word in another ("perché" is a stop word in Italian): the folded unstemmed
-        # words are matched too, at a low weight
+        # stop words are not in the stemmed fields; a query made only of them ("perché",
+        # "OR") is still meant, so then the folded unstemmed words are matched (see _query)
         fallback = [w for w in dict.fromkeys(qwords) if len(w) > 1]
         return {"words": qwords, "corrections": corrections, "terms": per_locale, "fallback": fallback}
 
-    def _query(self, parsed: dict):
+    @staticmethod
+    def _query(parsed: dict, reader):
+        # only terms the index holds: a clause per absent term costs a lookup per segment
         clauses = []
         for loc, weights in parsed["terms"].items():
             for term, weight in weights.items():
                 for field, boost in FIELD_BOOSTS.items():
-                    clauses.append(Term(f"{field}_{loc}", term, boost=boost * weight))
-        clauses += [Term("words", w, boost=WORDS_BOOST) for w in parsed.get("fallback", ())]
+                    if (f"{field}_{loc}", term) in reader:
+                        clauses.append(Term(f"{field}_{loc}", term, boost=boost * weight))
+        if not clauses:     # only stop words (or unknown words): match the plain vocabulary
+            clauses = [Term("words", w) for w in parsed.get("fallback", ()) if ("words", w) in reader]
         return Or(clauses) if clauses else None
 
     @staticmethod
@@ -277,7 +299,7 @@ class KeywordBackend(SearchBackend):
         text, _ = clean_query(query)
         searcher = self._get_searcher()
         parsed = self.analyze(text, locale, searcher.reader()) if text else {"words": [], "corrections": {}, "terms": {}}
-        q = self._query(parsed)
+        q = self._query(parsed, searcher.reader())
         if q is None:
             return [], parsed, 0
         results = searcher.search(q, limit=limit, filter=self._filter(locale, category))

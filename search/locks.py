@@ -37,6 +37,7 @@ def write_lock(path: str, timeout: float = 30.0, poll: float = 0.02):
     if not mutex.acquire(timeout=timeout):
         raise IndexBusy(f"index busy: {path} (waited {timeout:.0f}s in this process)")
     try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             deadline = time.monotonic() + timeout

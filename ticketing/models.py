@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, MetaData, SmallInteger, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 STATUSES = ("new", "open", "pending", "solved", "closed")
 ACTIVE_STATUSES = ("new", "open", "pending")
@@ -15,7 +16,6 @@ GROUPS = ("L1", "L2", "L3")
 CATEGORIES = ("general", "account", "billing", "technical", "feedback")
 MESSAGE_KINDS = ("customer", "reply", "note")
 
-TS = DateTime(timezone=True)
 
 
 def utcnow():
@@ -28,6 +28,27 @@ def aware(value):
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=timezone.utc)
     return value
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware, on SQLite too.
+
+    SQLite keeps no offset, so without this a value would come back naive and comparing it
+    with an aware one would raise; every time here is UTC, on the way in and out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return aware(value)
+
+
+TS = UTCDateTime()
 
 
 class Base(DeclarativeBase):

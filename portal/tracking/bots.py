@@ -1,17 +1,18 @@
 """Known bots and crawlers, recognised by their user agent.
 
-Only self-declared robots are matched. Scripted HTTP clients (curl, python-requests, httpx)
-are not: integrations and replayed journeys use them, and they count as visitors."""
+Only self-declared robots are matched. Scripted HTTP clients (curl, wget, python-requests,
+httpx) and headless browsers are not: integrations, replayed journeys and browser tests use
+them, and they count as visitors."""
 import re
 
 # "bot" must end a word so that phone models such as "CUBOT_X19" do not match.
 _BOT = re.compile(
     r"bot\b|bot/|crawl|spider|slurp|archiver|facebookexternalhit|embedly|quora link preview|"
-    r"bingpreview|mediapartners-google|adsbot|feedfetcher|ia_archiver|yandex|baiduspider|"
-    r"petalbot|bytespider|semrush|ahrefs|mj12|dotbot|headlesschrome|phantomjs|lighthouse|"
+    r"bingpreview|mediapartners-google|adsbot|feedfetcher|ia_archiver|yandex\.com\/bots|baiduspider|"
+    r"petalbot|bytespider|semrush|ahrefs|mj12|dotbot|"
     r"pingdom|uptimerobot|statuscake|siteimprove|screaming frog|python-scrapy|scrapy|"
-    r"gptbot|ccbot|claudebot|anthropic-ai|perplexitybot|applebot|duckduckbot|sogou|exabot|"
-    r"seznambot|linkchecker|w3c_validator|validator\.nu|nutch|heritrix|wget",
+    r"gptbot|ccbot|claudebot|anthropic-ai|perplexitybot|applebot|duckduckbot|exabot|"
+    r"seznambot|linkchecker|w3c_validator|validator\.nu|nutch|heritrix",
     re.IGNORECASE,
 )
 

@@ -1,7 +1,7 @@
 """The public JSON API for articles (other areas add their own API blueprints)."""
 from flask import Blueprint, jsonify, url_for
 
-from portal import kb
+from portal import kb, tracking
 from portal.db import get_session
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -35,4 +35,5 @@ def get_article(slug):
     if art is None:
         return jsonify(error=f"no published article with slug {slug!r}", fields={"slug": slug}), 404
     kb.count_view(session, art)
+    tracking.record_article_view(art.slug)
     return jsonify(article_json(art, kb.translations(session, art)))

@@ -2,7 +2,7 @@
 from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 
-from portal import kb
+from portal import kb, tracking
 from portal.db import get_session
 from portal.i18n import get_locale
 from portal.models import Category
@@ -43,6 +43,7 @@ def article(slug):
     if art is None:
         abort(404)
     kb.count_view(session, art)
+    tracking.record_article_view(art.slug)
     return render_template(
         "kb/article.html",
         article=art,

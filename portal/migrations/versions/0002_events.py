@@ -35,7 +35,8 @@ def upgrade():
         sa.UniqueConstraint("visitor_id", "seq", name="uq_tracking_visits_visitor_seq"),
     )
     op.create_index("ix_tracking_visits_visitor_last", "tracking_visits", ["visitor_id", "last_at"])
-    op.create_index("ix_tracking_visits_day", "tracking_visits", ["day"])
+    op.create_index("ix_tracking_visits_day_outcome", "tracking_visits",
+                    ["day", "views", "positive", "negative", "tickets", "ticket_after", "last_at"])
     op.create_table(
         "tracking_events",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -55,8 +56,8 @@ def upgrade():
         sa.Column("ticket_ref", sa.String(64), nullable=True),
         sa.Column("clicked", sa.Boolean, nullable=False, server_default=sa.false()),
     )
-    op.create_index("ix_tracking_events_kind_ts", "tracking_events", ["kind", "ts"])
-    op.create_index("ix_tracking_events_visit_id", "tracking_events", ["visit_id"])
+    op.create_index("ix_tracking_events_kind_ts", "tracking_events", ["kind", "ts", "query_norm", "results", "clicked"])
+    op.create_index("ix_tracking_events_visit", "tracking_events", ["visit_id", "kind", "ts", "article"])
     op.create_table(
         "tracking_votes",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -70,9 +71,8 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime, nullable=False),
         sa.UniqueConstraint("visitor_id", "article", name="uq_tracking_votes_visitor_article"),
     )
-    op.create_index("ix_tracking_votes_article", "tracking_votes", ["article"])
     op.create_index("ix_tracking_votes_visit_id", "tracking_votes", ["visit_id"])
-    op.create_index("ix_tracking_votes_updated_at", "tracking_votes", ["updated_at"])
+    op.create_index("ix_tracking_votes_updated", "tracking_votes", ["updated_at", "article", "helpful"])
     op.create_table(
         "tracking_bot_hits",
         sa.Column("id", sa.Integer, primary_key=True),

@@ -1,0 +1,139 @@
+"""Rate limits (Flask-Limiter) on the endpoints worth abusing: search, feedback, tickets, login.
+
+Limits are applied by endpoint name from ENDPOINTS, so the views stay free of limiter code.
+SPORTELLO_RATE_LIMITS overrides them in the limiter's notation:
+
+    off                                   no limits (load tests, trusted integrations)
+    search=120/minute tickets=3/minute;20/hour login_failures=5 per 15 minutes
+    100/minute                            one value for every group
+
+Counters live in SPORTELLO_RATE_LIMIT_STORAGE (default memory://). Memory is per process: with
+N gunicorn workers a client gets up to N times the limit. Use a shared store (redis://...,
+memcached://...) when that matters.
+"""
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import current_app, jsonify, render_template, request
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from limits import parse_many
+
+DEFAULT_LIMITS = {
+    "search": "60/minute",
+    "suggest": "300/minute",  # search-as-you-type: one request per (debounced) keystroke
+    "feedback": "30/minute",
+    "tickets": "5/minute;30/hour",
+    "login": "20/minute",
+    # Password guessing: failed logins per account and client address. Keyed on both so that
+    # nobody can lock a staff member out from elsewhere.
+    "login_failures": "5 per 15 minutes",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One limit group applied to an endpoint: which methods count and how clients are keyed."""
+
+    group: str
+    methods: tuple = ()
+    failures_only: bool = False
+
+
+POST = ("POST",)
+# endpoint -> rules. Endpoints that do not exist (an area not installed) are skipped.
+ENDPOINTS = {
+    "search.search_page": (Rule("search"),),
+    "search.api_search": (Rule("search"),),
+    "search.api_suggest": (Rule("suggest"),),
+    "tracking.feedback": (Rule("feedback", POST),),
+    "tracking_api.feedback": (Rule("feedback", POST),),
+    "tickets.new": (Rule("tickets", POST),),
+    "tickets_api.create": (Rule("tickets", POST),),
+    "auth.login": (Rule("login", POST), Rule("login_failures", POST, failures_only=True)),
+}
+
+_ENTRY = re.compile(r"([a-z_]+)\s*=\s*(.+?)\s*(?=\b[a-z_]+\s*=|$)")
+
+
+def parse_setting(raw):
+    """Turn SPORTELLO_RATE_LIMITS into {group: limit string}, or None when turned off."""
+    raw = (raw or "").strip()
+    if raw.lower() == "off":
+        return None
+    limits = dict(DEFAULT_LIMITS)
+    if not raw:
+        return limits
+    if "=" not in raw:
+        parse_many(raw)  # fail early on a typo
+        return {group: raw for group in limits}
+    for group, value in _ENTRY.findall(raw):
+        if group not in limits:
+            raise ValueError(f"SPORTELLO_RATE_LIMITS: unknown group {group!r} (known: {', '.join(limits)})")
+        value = value.strip().rstrip(";,")
+        parse_many(value)
+        limits[group] = value
+    return limits
+
+
+def _account_and_address():
+    email = (request.form.get("email") or "").strip().lower()
+    return f"{email}|{get_remote_address()}"
+
+
+def _failed(response):
+    return response.status_code >= 400 and response.status_code != 429
+
+
+def init_app(app):
+    """Create the app's limiter from its config and limit the endpoints of ENDPOINTS."""
+    groups = parse_setting(app.config.get("RATE_LIMITS"))
+    app.config["RATELIMIT_ENABLED"] = groups is not None
+    limiter = Limiter(get_remote_address, storage_uri=app.config.get("RATE_LIMIT_STORAGE") or "memory://",
+                      headers_enabled=True, swallow_errors=True, key_prefix="sportello")
+    limiter.init_app(app)
+    app.extensions["sportello.limiter"] = limiter
+    app.register_error_handler(RateLimitExceeded, _too_many_requests)
+    if groups is None:
+        return limiter
+    bound, lock = set(), threading.Lock()
+
+    def bind():
+        # Wrap each listed view once; areas registered after this init are bound on first request.
+        with lock:
+            for endpoint, rules in ENDPOINTS.items():
+                view = app.view_functions.get(endpoint)
+                if view is None or endpoint in bound:
+                    continue
+                for rule in rules:
+                    view = limiter.limit(
+                        groups[rule.group], methods=list(rule.methods) or None,
+                        key_func=_account_and_address if rule.failures_only else get_remote_address,
+                        deduct_when=_failed if rule.failures_only else None,
+                        scope=f"{rule.group}:{endpoint}",
+                    )(view)
+                app.view_functions[endpoint] = view
+                bound.add(endpoint)
+
+    bind()
+    app.extensions["sportello.limits_bind"] = bind
+    app.before_request(lambda: None if bound >= ENDPOINTS.keys() & app.view_functions.keys() else bind())
+    return limiter
+
+
+def _too_many_requests(exc):
+    """429 with Retry-After: JSON under /api/, a page otherwise."""
+    limiter = current_app.extensions["sportello.limiter"]
+    current = limiter.current_limit
+    retry = max(1, int(current.reset_at - time.time())) if current else 60
+    message = f"Too many requests ({exc.description}). Try again in {retry} seconds."
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        response = jsonify(error=message, fields={}, retry_after=retry)
+    else:
+        exc.description = message
+        response = current_app.make_response(render_template("errors/error.html", error=exc))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry)
+    return response

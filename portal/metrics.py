@@ -1,0 +1,436 @@
+"""The one place where visits, deflection and the self-service ratio are computed.
+
+Definitions (CONTRACT.md, "The self-service ratio"); a visit belongs to the UTC day it started:
+- visits: every visit of a non-bot visitor, whatever its outcome;
+- self_served: viewed an article, gave a positive signal (helpful or solved), opened no ticket;
+- self_served_inferred: viewed an article, gave no positive and no negative signal, opened no
+  ticket, and the visitor opened no ticket within 24 h after the visit (a younger visit counts
+  until such a ticket turns it off);
+- escalated: opened a ticket (even after voting helpful);
+- tickets: tickets opened in those visits;
+- self_service_ratio = self_served / tickets; ..._with_inferred = (self_served + inferred) /
+  tickets; deflection_rate = self_served / (self_served + escalated); None on a zero denominator.
+
+Everything reads the per-visit summary rows kept by portal.tracking, so a 90-day range is a
+GROUP BY over visits, not a replay of events."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, case, func, select
+
+from portal.tracking.models import Event, Visit, Vote
+from portal.tracking.service import INFERENCE_WINDOW
+
+GRAINS = ("day", "week", "month")
+
+DEFINITIONS = {
+    "visits": "One visitor's activity with no gap over 30 minutes; bots and crawlers excluded. "
+              "A visit belongs to the UTC day it started.",
+    "self_served": "Visits that read at least one article, said it helped or solved the problem, "
+                   "and opened no ticket.",
+    "self_served_inferred": "Visits that read at least one article, gave no vote either way and "
+                            "opened no ticket, with no ticket from the same visitor in the next 24 hours. "
+                            "Visits younger than 24 hours count until such a ticket arrives.",
+    "escalated": "Visits in which a ticket was opened (even after a helpful vote).",
+    "tickets": "Tickets opened in those visits.",
+    "self_service_ratio": "Self-served visits per ticket: self_served / tickets.",
+    "self_service_ratio_with_inferred": "(self_served + self_served_inferred) / tickets.",
+    "deflection_rate": "Share of decided visits that ended without a ticket: "
+                       "self_served / (self_served + escalated).",
+    "searches": "Searches run in the range.",
+    "no_result": "Searches that found nothing.",
+    "no_click": "Searches with results where no result was opened in the same visit.",
+    "ctr": "Click-through rate: searches followed by a result click / searches.",
+    "helpful_pct": "Share of 'Yes' among the standing 'Was this helpful?' votes.",
+    "before_ticket": "Escalated visits whose last article read before the ticket was this one.",
+}
+
+
+def ratio(numerator, denominator):
+    """Return numerator / denominator, or None when the denominator is zero."""
+    return numerator / denominator if denominator else None
+
+
+@dataclass
+class Counts:
+    """Visit outcome counts for a day or a range."""
+
+    visits: int = 0
+    self_served: int = 0
+    self_served_inferred: int = 0
+    escalated: int = 0
+    tickets: int = 0
+    inferred_pending: int = 0  # inferred visits still inside their 24-hour window
+
+    def add(self, other: "Counts") -> "Counts":
+        """Add another set of counts into this one and return self."""
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        return self
+
+
+@dataclass
+class SelfService:
+    """The self-service figures of one date range (inclusive, UTC)."""
+
+    start: date
+    end: date
+    counts: Counts = field(default_factory=Counts)
+
+    @property
+    def self_service_ratio(self):
+        """self_served / tickets, or None."""
+        return ratio(self.counts.self_served, self.counts.tickets)
+
+    @property
+    def self_service_ratio_with_inferred(self):
+        """(self_served + self_served_inferred) / tickets, or None."""
+        return ratio(self.counts.self_served + self.counts.self_served_inferred, self.counts.tickets)
+
+    @property
+    def deflection_rate(self):
+        """self_served / (self_served + escalated), or None."""
+        return ratio(self.counts.self_served, self.counts.self_served + self.counts.escalated)
+
+    def as_dict(self):
+        """Return the contract's JSON shape (plus inferred_pending)."""
+        c = self.counts
+        return {
+            "from": self.start.isoformat(), "to": self.end.isoformat(),
+            "visits": c.visits, "self_served": c.self_served,
+            "self_served_inferred": c.self_served_inferred, "escalated": c.escalated,
+            "tickets": c.tickets, "self_service_ratio": self.self_service_ratio,
+            "self_service_ratio_with_inferred": self.self_service_ratio_with_inferred,
+            "deflection_rate": self.deflection_rate, "self_served_inferred_pending": c.inferred_pending,
+        }
+
+
+def _bounds(start: date, end: date):
+    """Return [start 00:00, end+1 00:00) as naive UTC datetimes."""
+    return datetime.combine(start, datetime.min.time()), datetime.combine(end + timedelta(days=1), datetime.min.time())
+
+
+def _outcome_columns(now: datetime):
+    """SQL expressions classifying a visit row."""
+    no_ticket = Visit.tickets == 0
+    self_served = and_(Visit.views > 0, Visit.positive > 0, no_ticket)
+    inferred = and_(Visit.views > 0, Visit.positive == 0, Visit.negative == 0, no_ticket,
+                    Visit.ticket_after.is_(False))
+    pending = and_(inferred, Visit.last_at > now - INFERENCE_WINDOW)
+    one = lambda cond: func.coalesce(func.sum(case((cond, 1), else_=0)), 0)  # noqa: E731
+    return [func.count(Visit.id), one(self_served), one(inferred), one(Visit.tickets > 0),
+            func.coalesce(func.sum(Visit.tickets), 0), one(pending)]
+
+
+def daily_counts(session, start: date, end: date, now: datetime) -> dict[date, Counts]:
+    """Return {day: Counts} for the days in [start, end] that have visits."""
+    rows = session.execute(select(Visit.day, *_outcome_columns(now))
+                           .where(Visit.day >= start, Visit.day <= end).group_by(Visit.day))
+    return {_as_date(day): Counts(*map(int, values)) for day, *values in rows}
+
+
+def _as_date(value):
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def self_service(session, start: date, end: date, now: datetime) -> SelfService:
+    """Return the self-service figures of [start, end]."""
+    row = session.execute(select(*_outcome_columns(now))
+                          .where(Visit.day >= start, Visit.day <= end)).one()
+    return SelfService(start, end, Counts(*map(int, row)))
+
+
+def bucket_start(day: date, grain: str) -> date:
+    """Return the first day of the day/week (ISO, Monday)/month bucket holding this day."""
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    raise ValueError(f"grain must be one of {', '.join(GRAINS)}")
+
+
+def _bucket_end(first: date, grain: str) -> date:
+    if grain == "day":
+        return first
+    if grain == "week":
+        return first + timedelta(days=6)
+    following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return following - timedelta(days=1)
+
+
+def series(session, start: date, end: date, grain: str, now: datetime) -> list[SelfService]:
+    """Return one SelfService per day, week or month of [start, end], empty buckets included.
+
+    The first and last buckets are clipped to the range, so they add up to the range total."""
+    per_day = daily_counts(session, start, end, now)
+    buckets, day = [], start
+    while day <= end:
+        first = bucket_start(day, grain)
+        last = min(_bucket_end(first, grain), end)
+        item = SelfService(day, last)
+        for d, counts in per_day.items():
+            if day <= d <= last:
+                item.counts.add(counts)
+        buckets.append(item)
+        day = last + timedelta(days=1)
+    return buckets
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """Return the range of the same length just before [start, end]."""
+    length = (end - start).days + 1
+    return start - timedelta(days=length), start - timedelta(days=1)
+
+
+def change(current, previous):
+    """Return current - previous, or None when either is None."""
+    if current is None or previous is None:
+        return None
+    return current - previous
+
+
+# --- searches ------------------------------------------------------------------------------
+
+@dataclass
+class QueryRow:
+    """One normalized query's figures."""
+
+    query: str
+    searches: int
+    no_result: int
+    clicked: int
+
+    @property
+    def ctr(self):
+        """Clicked searches / searches."""
+        return ratio(self.clicked, self.searches)
+
+    @property
+    def no_click(self):
+        """Searches with results and no click."""
+        return self.searches - self.no_result - self.clicked
+
+
+@dataclass
+class SearchReport:
+    """Searches of a range: totals and the query tables."""
+
+    searches: int = 0
+    no_result: int = 0
+    clicked: int = 0
+    no_click: int = 0
+    top: list[QueryRow] = field(default_factory=list)
+    no_result_queries: list[QueryRow] = field(default_factory=list)
+    no_click_queries: list[QueryRow] = field(default_factory=list)
+
+    @property
+    def ctr(self):
+        """Clicked searches / searches, or None."""
+        return ratio(self.clicked, self.searches)
+
+    def as_dict(self):
+        """Return the totals as JSON-ready values."""
+        return {"searches": self.searches, "no_result": self.no_result, "no_click": self.no_click,
+                "clicked": self.clicked, "ctr": self.ctr}
+
+
+def search_report(session, start: date, end: date, limit: int = 20) -> SearchReport:
+    """Return searches, no-result and no-click searches, CTR and the top query tables."""
+    lo, hi = _bounds(start, end)
+    no_result = case((Event.results == 0, 1), else_=0)
+    clicked = case((Event.clicked.is_(True), 1), else_=0)
+    rows = session.execute(
+        select(Event.query_norm, func.count(), func.sum(no_result), func.sum(clicked))
+        .where(Event.kind == "search", Event.ts >= lo, Event.ts < hi)
+        .group_by(Event.query_norm)).all()
+    report = SearchReport()
+    queries = []
+    for query, n, zero, hits in rows:
+        row = QueryRow(query or "", int(n), int(zero or 0), int(hits or 0))
+        report.searches += row.searches
+        report.no_result += row.no_result
+        report.clicked += row.clicked
+        report.no_click += row.no_click
+        if query:
+            queries.append(row)
+    by = lambda key: sorted((q for q in queries if key(q)), key=lambda q: (-key(q), q.query))[:limit]  # noqa: E731
+    report.top = by(lambda q: q.searches)
+    report.no_result_queries = by(lambda q: q.no_result)
+    report.no_click_queries = by(lambda q: q.no_click)
+    return report
+
+
+# --- articles ------------------------------------------------------------------------------
+
+def _visit_range(start, end):
+    return and_(Visit.day >= start, Visit.day <= end)
+
+
+def top_self_served_articles(session, start: date, end: date, limit: int = 20) -> list[tuple[str, int]]:
+    """Return [(slug, self-served visits that read it)], most first."""
+    served = and_(Visit.views > 0, Visit.positive > 0, Visit.tickets == 0)
+    n = func.count(func.distinct(Event.visit_id))
+    rows = session.execute(
+        select(Event.article, n).join(Visit, Visit.id == Event.visit_id)
+        .where(_visit_range(start, end), served, Event.kind == "view")
+        .group_by(Event.article).order_by(n.desc(), Event.article).limit(limit)).all()
+    return [(slug, int(count)) for slug, count in rows]
+
+
+def articles_before_ticket(session, start: date, end: date, limit: int = 20) -> list[tuple[str, int]]:
+    """Return [(slug, escalated visits whose last article read before the ticket was it)]."""
+    rows = session.execute(
+        select(Event.visit_id, Event.article, Event.ts).join(Visit, Visit.id == Event.visit_id)
+        .where(_visit_range(start, end), Visit.tickets > 0, Event.kind == "view",
+               Event.ts <= Visit.first_ticket_at)
+        .order_by(Event.visit_id, Event.ts, Event.id)).all()
+    last = {}
+    for visit_id, slug, _ts in rows:
+        last[visit_id] = slug
+    return sorted(Counter(last.values()).items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+
+@dataclass
+class ArticleVotes:
+    """Standing votes on one article."""
+
+    article: str
+    yes: int
+    no: int
+
+    @property
+    def helpful_pct(self):
+        """Share of Yes among Yes and No, or None."""
+        return ratio(self.yes, self.yes + self.no)
+
+
+def helpful_by_article(session, start: date, end: date) -> dict[str, ArticleVotes]:
+    """Return {slug: ArticleVotes} for the votes last cast in the range."""
+    lo, hi = _bounds(start, end)
+    rows = session.execute(
+        select(Vote.article, func.sum(case((Vote.helpful.is_(True), 1), else_=0)),
+               func.sum(case((Vote.helpful.is_(False), 1), else_=0)))
+        .where(Vote.updated_at >= lo, Vote.updated_at < hi, Vote.helpful.is_not(None))
+        .group_by(Vote.article)).all()
+    return {slug: ArticleVotes(slug, int(yes or 0), int(no or 0)) for slug, yes, no in rows}
+
+
+@dataclass
+class FailingArticle:
+    """An article readers left for a ticket, with its votes."""
+
+    article: str
+    before_ticket: int
+    votes: ArticleVotes
+
+
+def failing_articles(session, start: date, end: date, limit: int = 20) -> list[FailingArticle]:
+    """Return the articles most often read just before a ticket, with their helpful votes."""
+    votes = helpful_by_article(session, start, end)
+    return [FailingArticle(slug, n, votes.get(slug, ArticleVotes(slug, 0, 0)))
+            for slug, n in articles_before_ticket(session, start, end, limit)]
+
+
+# --- content gaps --------------------------------------------------------------------------
+
+@dataclass
+class GapQuery:
+    """A query customers did not get an answer to, with how often and why."""
+
+    query: str
+    count: int
+    sources: set[str] = field(default_factory=set)  # "no_result", "no_click", "escalated"
+
+
+def gap_queries(session, start: date, end: date, limit: int = 500) -> list[GapQuery]:
+    """Return failed searches (no result or no click) and the queries of escalated visits."""
+    lo, hi = _bounds(start, end)
+    found: dict[str, GapQuery] = {}
+
+    def add(query, count, source):
+        if not query:
+            return
+        item = found.setdefault(query, GapQuery(query, 0))
+        item.count += int(count)
+        item.sources.add(source)
+
+    failed = session.execute(
+        select(Event.query_norm, Event.results == 0, func.count())
+        .where(Event.kind == "search", Event.ts >= lo, Event.ts < hi, Event.clicked.is_(False))
+        .group_by(Event.query_norm, Event.results == 0)).all()
+    for query, zero, n in failed:
+        add(query, n, "no_result" if zero else "no_click")
+    escalated = session.execute(
+        select(Event.query_norm, func.count()).join(Visit, Visit.id == Event.visit_id)
+        .where(_visit_range(start, end), Visit.tickets > 0,
+               Event.kind.in_(("search", "ticket_opened", "escalation_started")),
+               Event.query_norm.is_not(None))
+        .group_by(Event.query_norm)).all()
+    for query, n in escalated:
+        add(query, n, "escalated")
+    return sorted(found.values(), key=lambda g: (-g.count, g.query))[:limit]
+
+
+def outcome_by_day_dict(items: list[SelfService]) -> list[dict]:
+    """Return a series as JSON-ready rows."""
+    return [item.as_dict() for item in items]
+
+
+def visits_by_visitor(session, visitor_id: str):
+    """Return a visitor's visits, oldest first (for support and tests)."""
+    return session.scalars(select(Visit).where(Visit.visitor_id == visitor_id).order_by(Visit.seq)).all()
+
+
+def escalations_by_day(session, start: date, end: date) -> dict[date, int]:
+    """Return {day: escalations started} (ticket forms opened), for abandoned-escalation figures."""
+    rows = session.execute(select(Visit.day, func.sum(Visit.escalations))
+                           .where(_visit_range(start, end)).group_by(Visit.day)).all()
+    totals = defaultdict(int)
+    for day, n in rows:
+        totals[_as_date(day)] += int(n or 0)
+    return dict(totals)
+
+
+# --- ranges --------------------------------------------------------------------------------
+
+MAX_RANGE_DAYS = 3660
+
+
+class RangeError(ValueError):
+    """A bad date range, with the field at fault."""
+
+    def __init__(self, field_name, message):
+        super().__init__(message)
+        self.field = field_name
+
+
+def _parse_day(name, raw):
+    text = raw.strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise RangeError(name, "expected a date as YYYY-MM-DD")
+
+
+def parse_range(raw_from: str | None, raw_to: str | None, today: date, default_days: int = 30):
+    """Return (start, end) from YYYY-MM-DD strings; missing ends default to the last N days."""
+    end = _parse_day("to", raw_to) if raw_to else today
+    start = _parse_day("from", raw_from) if raw_from else end - timedelta(days=default_days - 1)
+    if start > end:
+        raise RangeError("to", "must not be before 'from'")
+    if (end - start).days >= MAX_RANGE_DAYS:
+        raise RangeError("from", f"the range may span at most {MAX_RANGE_DAYS} days")
+    return start, end
+
+
+def default_grain(start: date, end: date) -> str:
+    """Pick a readable chart grain for the range: days up to 2 months, then weeks, then months."""
+    days = (end - start).days + 1
+    return "day" if days <= 62 else "week" if days <= 366 else "month"

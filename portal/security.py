@@ -1,0 +1,79 @@
+"""Request hardening: JSON-only API bodies, Secure cookies over HTTPS, proxies, size limits."""
+from flask import current_app, jsonify, request
+from flask.sessions import SecureCookieSessionInterface
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class SchemeAwareSessionInterface(SecureCookieSessionInterface):
+    """Marks the session cookie Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app):
+        """Secure when configured so, or when this request is HTTPS (behind ProxyFix too)."""
+        return bool(app.config["SESSION_COOKIE_SECURE"] or _is_https())
+
+
+def _is_https():
+    from flask import has_request_context
+
+    return has_request_context() and request.is_secure
+
+
+def init_app(app):
+    """Install the proxy fix, the session interface and the request/response checks."""
+    proxies = int(app.config.get("PROXY_FIX") or 0)
+    if proxies:
+        # Behind N trusted reverse proxies, take scheme, host and client address from their
+        # X-Forwarded-* headers, so that Secure cookies and per-IP limits see the real client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
+                                x_port=proxies, x_prefix=proxies)
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SECURE_COOKIES"))
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.session_interface = SchemeAwareSessionInterface()
+    app.before_request(require_json_body)
+    # after_request hooks run in reverse order: first in the list runs last, after every
+    # other hook has set its cookies.
+    app.after_request_funcs.setdefault(None, []).insert(0, secure_cookies)
+    app.register_error_handler(RequestEntityTooLarge, _too_large)
+
+
+def require_json_body():
+    """Refuse a non-JSON or malformed body on a writing /api/ request (415 / 400)."""
+    if not request.path.startswith("/api/") or request.method not in BODY_METHODS:
+        return None
+    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
+    if not has_body and not request.content_type:
+        return None  # an empty POST carries nothing a cross-site form could forge
+    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+        raise UnsupportedMediaType("this endpoint accepts only JSON: send 'Content-Type: application/json'")
+    if has_body and request.get_json(silent=True) is None:
+        return jsonify(error="the body is not valid JSON", fields={}), 400
+    return None
+
+
+def secure_cookies(response):
+    """Add Secure to every cookie set on an HTTPS response (or always, when configured)."""
+    if not (_is_https() or current_app.config["SESSION_COOKIE_SECURE"]):
+        return response
+    cookies = response.headers.getlist("Set-Cookie")
+    if any("; secure" not in c.lower() for c in cookies):
+        response.headers.remove("Set-Cookie")
+        for cookie in cookies:
+            response.headers.add("Set-Cookie", cookie if "; secure" in cookie.lower() else cookie + "; Secure")
+    return response
+
+
+def _too_large(exc):
+    """A clear 413 that says what the limit is."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    message = f"the request is too large: the limit is {limit // 1024} KiB"
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=message, fields={}), 413
+    from flask import render_template
+
+    exc.description = message
+    return render_template("errors/error.html", error=exc), 413

@@ -1,0 +1,108 @@
+"""WTForms classes of the ticket pages (customers and agents).
+
+Labels are English source text; templates pass them through _() when rendering."""
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from ticketing import service
+from ticketing.models import CATEGORIES, GROUPS, PRIORITIES, STATUSES
+
+CATEGORY_LABELS = {"general": "General question", "account": "Account and access", "billing": "Billing",
+                   "technical": "Technical problem", "feedback": "Suggestion or feedback"}
+
+
+class TicketForm(FlaskForm):
+    """The customer's "contact support" form."""
+
+    email = StringField("Email", validators=[DataRequired("Enter your email address."),
+                                             Email("Enter a valid email address, like name@example.com."),
+                                             Length(max=254)])
+    name = StringField("Your name (optional)", validators=[Optional(), Length(max=service.NAME_MAX)])
+    category = SelectField("Topic", choices=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES], default="general")
+    subject = StringField("Subject", validators=[
+        DataRequired("Give your request a subject."),
+        Length(min=service.SUBJECT_MIN, max=service.SUBJECT_MAX,
+               message=f"The subject needs between {service.SUBJECT_MIN} and {service.SUBJECT_MAX} characters.")])
+    body = TextAreaField("Describe the problem", validators=[
+        DataRequired("Describe the problem."),
+        Length(min=service.BODY_MIN, max=service.BODY_MAX,
+               message=f"The description needs between {service.BODY_MIN} and {service.BODY_MAX} characters.")])
+    q = HiddenField()
+    article = HiddenField()
+
+
+class CustomerReplyForm(FlaskForm):
+    """The customer's reply on the status page."""
+
+    body = TextAreaField("Your reply", validators=[DataRequired("Write a message first."),
+                                                   Length(max=service.BODY_MAX)])
+
+
+class RatingForm(FlaskForm):
+    """CSAT and NPS, once the ticket is solved."""
+
+    csat = RadioField("How satisfied are you with our help?", choices=[(str(i), str(i)) for i in range(1, 6)],
+                      validators=[Optional()])
+    nps = RadioField("How likely are you to recommend us to a friend or colleague?",
+                     choices=[(str(i), str(i)) for i in range(0, 11)], validators=[Optional()])
+
+
+class AgentReplyForm(FlaskForm):
+    """An agent's reply or internal note, with the version the agent saw."""
+
+    body = TextAreaField("Message", validators=[DataRequired("Write a message first."),
+                                                Length(max=service.REPLY_MAX)])
+    internal = RadioField("Kind", choices=[("0", "Public reply"), ("1", "Internal note")], default="0")
+    status = SelectField("Then set status", choices=[("", "(unchanged)")] + [(s, s) for s in STATUSES if s != "new"],
+                         default="", validators=[Optional()])
+    version = IntegerField(validators=[InputRequired()])
+
+
+class TicketUpdateForm(FlaskForm):
+    """Status, priority, group and assignee changes."""
+
+    status = SelectField("Status", choices=[(s, s) for s in STATUSES])
+    priority = SelectField("Priority", choices=[(p, p) for p in PRIORITIES])
+    group = SelectField("Group", choices=[(g, g) for g in GROUPS])
+    assignee = SelectField("Assignee", choices=[], validate_choice=False)
+    version = IntegerField(validators=[InputRequired()])
+
+
+class EscalateForm(FlaskForm):
+    """Move up a tier with a reason."""
+
+    group = SelectField("To", choices=[(g, g) for g in GROUPS if g != "L1"])
+    reason = TextAreaField("Reason", validators=[DataRequired("Say why."), Length(min=service.REASON_MIN, max=1000)])
+    version = IntegerField(validators=[InputRequired()])
+
+
+class VersionForm(FlaskForm):
+    """A bare action (claim) that carries only the version seen."""
+
+    version = IntegerField(validators=[InputRequired()])
+
+
+class CannedForm(FlaskForm):
+    """A canned response."""
+
+    title = StringField("Title", validators=[DataRequired(), Length(max=120)])
+    locale = SelectField("Language", choices=[("", "any"), ("it", "it"), ("ro", "ro"), ("en", "en")], default="")
+    body = TextAreaField("Text", validators=[DataRequired(), Length(max=10_000)])
+
+
+class RangeForm(FlaskForm):
+    """The KPI page's period (GET form, no CSRF needed)."""
+
+    class Meta:
+        csrf = False
+
+    start = StringField("From", validators=[Optional()])
+    end = StringField("To", validators=[Optional()])
+    interval = SelectField("Over time by", choices=[("day", "day"), ("week", "week"), ("month", "month")],
+                           default="week")
+
+
+def nps_value(raw):
+    """Return an int from a radio value, or None."""
+    return int(raw) if raw not in (None, "", "None") else None

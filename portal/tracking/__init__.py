@@ -1,0 +1,143 @@
+"""Deflection tracking for the portal: what other areas call to record a customer's steps.
+
+    from portal import tracking
+    tracking.record("ticket_opened", ticket_ref="SP-2026-000123", query="...", article="slug")
+    tracking.record("escalation_started", query="...", article="slug")
+    context = tracking.visit_context()      # dict or None: queries, articles, votes, locale
+
+Recording never breaks a page: errors are logged and swallowed. It uses a session of its
+own, so call it after committing your own work (on SQLite an open write transaction in the
+same request would make it wait for the lock)."""
+from datetime import datetime, timezone
+
+from flask import current_app, g, has_request_context, request
+
+from portal.tracking.bots import is_bot
+from portal.tracking.service import FIELD_NAMES, EventData, naive_utc, record_bot_hit, record_events
+from portal.tracking.service import visit_context as _visit_context
+
+__all__ = ["init_app", "record", "record_article_view", "record_search", "visit_context", "now"]
+
+
+def init_app(app):
+    """Register the tracking tables, the feedback routes, the metrics API and the dashboard."""
+    import portal.tracking.models  # noqa: F401  (tables on Base.metadata)
+    from portal.views import leads, tracking as views
+
+    app.extensions.setdefault("sportello.clock", None)
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.api_bp)
+    app.register_blueprint(leads.bp)
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:  # JSON bodies only, which a cross-site form cannot send
+        csrf.exempt(views.api_bp)
+    app.extensions["sportello.nav"].append(("leads.dashboard", "Self-service", ("lead",)))
+    app.jinja_env.globals["feedback_vote"] = views.vote_state
+
+
+def now():
+    """Return the current time as naive UTC; tests inject app.extensions["sportello.clock"]."""
+    clock = current_app.extensions.get("sportello.clock")
+    return naive_utc(clock()) if clock else datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def article_titles(session, slugs):
+    """Return {slug: title} for the articles that still exist."""
+    from sqlalchemy import select
+
+    from portal.models import Article
+
+    if not slugs:
+        return {}
+    rows = session.execute(select(Article.slug, Article.title).where(Article.slug.in_(list(slugs))))
+    return dict(rows.all())
+
+
+def _visitor_id():
+    return g.get("visitor_id") if has_request_context() else None
+
+
+def record(kind, **fields):
+    """Record one event for the current visitor; return the visit id, or None (bot, failure)."""
+    return record_many([(kind, fields)])
+
+
+def record_many(items):
+    """Record several (kind, fields) events of this request in one transaction; never raises."""
+    try:
+        visitor = _visitor_id()
+        if not visitor:
+            return None
+        from portal.i18n import get_locale
+
+        events = []
+        for kind, fields in items:
+            unknown = set(fields) - FIELD_NAMES
+            if unknown:  # a caller's extra key must not cost the event
+                current_app.logger.warning("tracking: ignoring fields %s on %s", sorted(unknown), kind)
+            values = {k: v for k, v in fields.items() if k in FIELD_NAMES}
+            values.setdefault("locale", get_locale())
+            events.append(EventData(kind=kind, **values))
+        session = current_app.extensions["sportello.db"]()
+        try:
+            user_agent = request.headers.get("User-Agent", "")
+            if is_bot(user_agent):
+                for data in events:
+                    record_bot_hit(session, user_agent, data, now())
+                return None
+            return record_events(session, visitor, events, now())
+        finally:
+            session.close()
+    except Exception:  # recording must never break the page it is recorded from
+        current_app.logger.exception("tracking: could not record %s", [k for k, _ in items])
+        return None
+
+
+def _position(raw):
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value < 10_000 else None
+
+
+def record_article_view(slug, query=None, position=None):
+    """Record a view of an article; ?q= and ?pos= of the request say it came from a search."""
+    if request.args.get("voted"):
+        return None  # the page reloaded after a vote: not a new view
+    query = query if query is not None else request.args.get("q", "")
+    position = position if position is not None else _position(request.args.get("pos"))
+    query = query.strip() or None
+    items = []
+    if position is not None:
+        items.append(("click", {"article": slug, "position": position, "query": query}))
+    items.append(("view", {"article": slug, "query": query}))
+    return record_many(items)
+
+
+def record_search(query, results, mode=None, locale=None):
+    """Record a search with its result count (call it from /search and GET /api/search)."""
+    fields = {"query": query, "results": int(results), "mode": mode}
+    if locale:
+        fields["locale"] = locale
+    return record("search", **fields)
+
+
+def visit_context(visitor_id=None):
+    """Return the current visit's queries, articles read, votes and locale as a dict, or None."""
+    try:
+        visitor = visitor_id or _visitor_id()
+        if not visitor:
+            return None
+        from portal.db import get_session
+
+        session = get_session()
+        context = _visit_context(session, visitor, now())
+        if context is None:
+            return None
+        out = context.as_dict()
+        out["article_titles"] = article_titles(session, context.articles)
+        return out
+    except Exception:
+        current_app.logger.exception("tracking: could not read the visit context")
+        return None

@@ -1,0 +1,27 @@
+"""A staff member's own account: changing the password."""
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+
+from portal import accounts
+from portal.auth import role_required
+from portal.db import get_session
+from portal.i18n import gettext as _
+from portal.models import ROLES
+from portal.writing.forms import PasswordChangeForm
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@role_required(*ROLES)
+def password():
+    """Change your own password (the current one is asked again)."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(get_session(), g.user, form.current.data, form.new.data)
+        except accounts.AccountError as exc:
+            getattr(form, exc.field or "new").errors.append(_(str(exc)))
+        else:
+            flash(_("Your password has been changed."))
+            return redirect(url_for("account.password"))
+    return render_template("admin/password.html", form=form), (400 if form.errors else 200)

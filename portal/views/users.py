@@ -1,0 +1,93 @@
+"""Admin pages for staff accounts: list, create, change role, disable and enable."""
+import secrets
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from portal import accounts
+from portal.auth import role_required
+from portal.db import get_session
+from portal.i18n import gettext as _
+from portal.models import User
+from portal.writing.forms import NewUserForm, RoleForm
+
+bp = Blueprint("users", __name__, url_prefix="/admin/users")
+
+
+def _user(user_id):
+    user = get_session().get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _page(form, status=200):
+    users = accounts.list_users(get_session())
+    return render_template("admin/users.html", users=users, form=form,
+                           role_forms={u.id: RoleForm(formdata=None, data={"role": u.role}) for u in users},
+                           ), status
+
+
+@bp.route("/", methods=["GET", "POST"])
+@role_required("admin")
+def index():
+    """List the accounts and create a new one."""
+    form = NewUserForm()
+    if request.method == "GET":
+        return _page(form)
+    if not form.validate_on_submit():
+        return _page(form, 400)
+    password = form.password.data or secrets.token_urlsafe(12)
+    try:
+        user = accounts.create_user(get_session(), accounts.NewUser(
+            email=form.email.data, role=form.role.data, password=password, name=form.name.data or ""))
+    except accounts.AccountError as exc:
+        getattr(form, exc.field or "email").errors.append(_(str(exc)))
+        return _page(form, 400)
+    if form.password.data:
+        flash(_("Account {email} created.", email=user.email))
+    else:
+        flash(_("Account {email} created. Its password, shown only now: {password}",
+                email=user.email, password=password))
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/<int:user_id>/role")
+@role_required("admin")
+def change_role(user_id):
+    """Give an account another role."""
+    user, form = _user(user_id), RoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        accounts.set_role(get_session(), user, form.role.data)
+    except accounts.AccountError as exc:
+        flash(_(str(exc)))
+    else:
+        flash(_("{email} is now {role}.", email=user.email, role=user.role))
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/<int:user_id>/active")
+@role_required("admin")
+def set_active(user_id):
+    """Disable an account (it can no longer log in, its tokens stop working) or enable it again."""
+    user = _user(user_id)
+    active = request.form.get("active") == "1"
+    try:
+        accounts.set_active(get_session(), user, active)
+    except accounts.AccountError as exc:
+        flash(_(str(exc)))
+    else:
+        flash(_("{email} enabled.", email=user.email) if active else _("{email} disabled.", email=user.email))
+    return redirect(url_for("users.index"))
+
+
+@bp.post("/<int:user_id>/password")
+@role_required("admin")
+def reset_password(user_id):
+    """Give an account a new generated password, shown once to the admin."""
+    user = _user(user_id)
+    password = secrets.token_urlsafe(12)
+    accounts.set_password(get_session(), user, password)
+    flash(_("New password for {email}, shown only now: {password}", email=user.email, password=password))
+    return redirect(url_for("users.index"))

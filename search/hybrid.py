@@ -1,0 +1,196 @@
+"""Hybrid search: keyword and semantic scores, normalized and combined convexly.
+
+Method (after Bruch, Gai & Ingber, "An Analysis of Fusion Functions for Hybrid Retrieval",
+2023, who found a convex combination of normalized scores better and more sample-efficient to
+tune than reciprocal rank fusion):
+
+    fused(d) = (1 - w) * S(d) + w * D(d)
+
+  S(d)  keyword BM25F score / the best BM25F score of the query ("theoretical min-max" with
+        BM25's floor of 0); 0 for documents the keyword side did not retrieve.
+  D(d)  dense cosine min-max normalized over the best DENSE_POOL documents of the query
+        (scores below that pool's floor clip to 0). Cosines of small encoders crowd into a
+        narrow band, so their absolute values say little; their spread within a query does.
+  w     the dense weight: from a table per encoder family and query language (the locale
+        filter when given, otherwise guessed from stop words and diacritics). An English-only
+        model such as all-MiniLM-L6-v2 gets a small weight on Italian and Romanian queries
+        (measured: alone it scores 0.37 nDCG@10 on Italian SQuAD, BM25F 0.82), so it can only
+        break ties and add recall there instead of dragging the ranking down; a multilingual
+        encoder is trusted evenly.
+
+Candidates are the keyword side's top KEYWORD_POOL plus the dense side's top DENSE_POOL; the
+dense score is exact for every candidate (all vectors are in memory). Dense-only candidates
+are kept only above a per-encoder cosine floor, so a query that matches nothing can still
+reach the "no results" page. Weights were tuned on the dev sets only (bench/quality.py).
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from . import analysis
+from .base import Hit, Results, SearchBackend, clamp_paging, clean_query
+from .keyword import KeywordBackend
+from .semantic import SemanticBackend
+
+KEYWORD_POOL = 100
+DENSE_POOL = 30
+
+# Dense weight by encoder family (matched in the encoder name) and query language.
+# "*" is the fallback for a language the table does not name.
+DENSE_WEIGHTS: list[tuple[str, dict[str, float]]] = [
+    ("minilm", {"en": 0.5, "it": 0.2, "ro": 0.2, "*": 0.3}),
+    ("e5", {"en": 0.5, "it": 0.5, "ro": 0.5, "*": 0.5}),
+    ("fake", {"*": 0.3}),
+    ("", {"*": 0.4}),
+]
+# Dense-only candidates below this cosine are dropped (per encoder family).
+DENSE_FLOORS: list[tuple[str, float]] = [("minilm", 0.35), ("e5", 0.82), ("fake", 0.3), ("", 0.5)]
+
+_RO_MARKS = re.compile("[ăâîșşțţ]", re.I)
+_IT_MARKS = re.compile("[àèéìòù]", re.I)
+
+
+def guess_language(text: str) -> str | None:
+    """it/ro/en from stop words and diacritics, or None when there is no evidence."""
+    folded = analysis.words(text)
+    votes = {loc: sum(w in analysis._stop_words(loc) for w in folded) for loc in analysis.LOCALES}
+    if _RO_MARKS.search(text):
+        votes["ro"] += 2
+    if _IT_MARKS.search(text):
+        votes["it"] += 1
+    best = max(votes, key=votes.get)
+    ranked = sorted(votes.values(), reverse=True)
+    return best if ranked[0] > ranked[1] else None
+
+
+def _lookup(table, name: str):
+    lowered = name.lower()
+    return next(value for key, value in table if key in lowered)
+
+
+def dense_weight(encoder_name: str, language: str | None) -> float:
+    """The dense side's weight w for an encoder and a query language."""
+    weights = _lookup(DENSE_WEIGHTS, encoder_name)
+    return weights.get(language or "*", weights.get("*", 0.4))
+
+
+def fuse(keyword: list[tuple[str, float]], dense: dict[str, float], w: float,
+         dense_floor: float = -1.0, dense_pool: int = DENSE_POOL) -> list[tuple[str, float]]:
+    """Convex combination of normalized scores; returns (slug, fused score), best first.
+
+    keyword: (slug, BM25F) best first; dense: slug -> cosine for every candidate document.
+    """
+    top_k = keyword[0][1] if keyword and keyword[0][1] > 0 else 1.0
+    sparse = {slug: score / top_k for slug, score in keyword}
+    ranked_dense = sorted(dense.values(), reverse=True)
+    if ranked_dense:
+        hi = ranked_dense[0]
+        lo = ranked_dense[min(dense_pool, len(ranked_dense)) - 1]
+        span = hi - lo if hi > lo else 1.0
+    pool = set(sparse)
+    pool.update(s for s, c in sorted(dense.items(), key=lambda kv: -kv[1])[:dense_pool] if c >= dense_floor)
+    fused = []
+    for slug in pool:
+        d = max(0.0, (dense[slug] - lo) / span) if slug in dense else 0.0
+        fused.append((slug, (1 - w) * sparse.get(slug, 0.0) + w * d))
+    fused.sort(key=lambda kv: (-kv[1], kv[0]))
+    return fused
+
+
+class HybridBackend(SearchBackend):
+    """Keyword + semantic, fused by normalized weighted scores (see the module docstring)."""
+
+    name = "hybrid"
+
+    def __init__(self, keyword: KeywordBackend, semantic: SemanticBackend, weight: float | None = None):
+        self.keyword = keyword
+        self.semantic = semantic
+        self.weight = weight          # a fixed w overrides the table (for experiments)
+
+    def index(self, docs) -> None:
+        """Indexes into both sides (keyword first: it is the one users notice first)."""
+        docs = list(docs)
+        self.keyword.index(docs)
+        self.semantic.index(docs)
+
+    def remove(self, slugs) -> None:
+        """Removes from both sides."""
+        slugs = list(slugs)
+        self.keyword.remove(slugs)
+        self.semantic.remove(slugs)
+
+    def clear(self) -> None:
+        """Empties both sides."""
+        self.keyword.clear()
+        self.semantic.clear()
+
+    def rebuild(self, docs, progress=None) -> None:
+        """Rebuilds both sides; progress counts keyword documents then semantic passages."""
+        docs = list(docs)
+        self.keyword.rebuild(docs, progress)
+        self.semantic.rebuild(docs, progress)
+
+    def health(self):
+        """Unhealthy if either side is; counts and stamps come from the keyword side."""
+        kw, sem = self.keyword.health(), self.semantic.health()
+        if not kw.ok:
+            return kw
+        if not sem.ok:
+            return sem
+        if kw.stamps != sem.stamps:
+            return type(kw)(False, count=kw.count, reason="keyword and semantic indexes disagree", stamps=kw.stamps)
+        return kw
+
+    def close(self) -> None:
+        """Closes both sides."""
+        self.keyword.close()
+        self.semantic.close()
+
+    def suggest(self, prefix, locale=None, limit=8):
+        """Title prefixes come from the keyword index."""
+        return self.keyword.suggest(prefix, locale, limit)
+
+    def weight_for(self, text: str, locale: str | None) -> float:
+        """The dense weight for this query."""
+        if self.weight is not None:
+            return self.weight
+        return dense_weight(self.semantic.encoder.name, locale or guess_language(text))
+
+    def search(self, query, locale=None, category=None, limit=10, page=1) -> Results:
+        """Fused search; the suggestion and snippets come from the keyword side when it matched."""
+        limit, page = clamp_paging(limit, page)
+        text, note = clean_query(query)
+        if not text or not analysis.words(text):
+            return Results(query=text, total=0, page=page, limit=limit, mode=self.name, note=note or "empty")
+        rows, parsed, kw_total = self.keyword.scored(text, locale, category, limit=max(KEYWORD_POOL, page * limit))
+        snap, idx, scores, passages = self.semantic.scored(text, locale, category)
+        dense = {}
+        where = {}
+        if snap is not None and len(idx):
+            slugs = snap.slugs
+            want = set(r[0] for r in rows)
+            top = np.argsort(-scores)[:max(DENSE_POOL, page * limit)]
+            chosen = set(top.tolist()) | {i for i, d in enumerate(idx) if slugs[d] in want}
+            for i in chosen:
+                dense[slugs[idx[i]]] = float(scores[i])
+                where[slugs[idx[i]]] = i
+        floor = _lookup(DENSE_FLOORS, self.semantic.encoder.name)
+        fused = fuse([(s, sc) for s, sc, _ in rows], dense, self.weight_for(text, locale), floor,
+                     max(DENSE_POOL, page * limit))
+        fields = {s: f for s, _, f in rows}
+        hits = []
+        for slug, score in fused[(page - 1) * limit: page * limit]:
+            if slug in fields:
+                f = fields[slug]
+                hits.append(Hit(slug=slug, score=score, snippet=self.keyword.snippet_for(f, parsed),
+                                title=f.get("title_raw", ""), locale=f.get("locale", ""),
+                                category=f.get("category", ""), concept=f.get("concept", "")))
+            else:
+                i = where[slug]
+                h = self.semantic.hit(snap, int(idx[i]), score, int(passages[i]), text)
+                hits.append(h)
+        total = kw_total + sum(1 for s, _ in fused if s not in fields)
+        return Results(query=text, total=total, hits=tuple(hits), page=page, limit=limit, mode=self.name,
+                       suggestion=self.keyword._suggestion(text, parsed["corrections"]), note=note)
