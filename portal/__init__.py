@@ -66,6 +66,10 @@ def create_app(config=None):
 
     tickets.init_app(app)
 
+    from portal import search_service
+
+    search_service.init_app(app)
+
     from portal import limits, openapi
 
     openapi.init_app(app)

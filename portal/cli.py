@@ -86,7 +86,10 @@ def serve_command(host, port):
     search = current_app.extensions.get("sportello.search")
     if search is not None:
         search.ensure_ready(progress=True)
-    current_app.run(host=host, port=port, threaded=True, use_reloader=False)
+    from werkzeug.serving import run_simple
+
+    # app.run() refuses to start under the flask CLI machinery; run_simple is what it wraps.
+    run_simple(host, port, current_app._get_current_object(), threaded=True, use_reloader=False)
 
 
 @click.group("user", cls=AppGroup)

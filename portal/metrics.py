@@ -11,18 +11,21 @@ Definitions (CONTRACT.md, "The self-service ratio"); a visit belongs to the UTC 
 - self_service_ratio = self_served / tickets; ..._with_inferred = (self_served + inferred) /
   tickets; deflection_rate = self_served / (self_served + escalated); None on a zero denominator.
 
-Everything reads the per-visit summary rows kept by portal.tracking, so a 90-day range is a
-GROUP BY over visits, not a replay of events."""
+classify() is the rule, applied on write to keep per-day pre-aggregates exact (portal.tracking
+moves a visit between outcomes as its events arrive); outcome_columns() is the same rule in SQL,
+used to recount from the visit rows (tests check that the two always agree) and to rebuild the
+pre-aggregates. So a 90-day range reads 90 rows, not a million events."""
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, select
 
-from portal.tracking.models import Event, Visit, Vote
-from portal.tracking.service import INFERENCE_WINDOW
+from portal.tracking.models import ArticleDay, DayTotals, Event, QueryDay, Visit, Vote
+
+INFERENCE_WINDOW = timedelta(hours=24)
+OUTCOMES = ("self_served", "self_served_inferred", "escalated", "other")
 
 GRAINS = ("day", "week", "month")
 
@@ -46,6 +49,7 @@ DEFINITIONS = {
     "ctr": "Click-through rate: searches followed by a result click / searches.",
     "helpful_pct": "Share of 'Yes' among the standing 'Was this helpful?' votes.",
     "before_ticket": "Escalated visits whose last article read before the ticket was this one.",
+    "answer_article": "Self-served visits credited to the article of their latest positive vote.",
 }
 
 
@@ -113,8 +117,19 @@ def _bounds(start: date, end: date):
     return datetime.combine(start, datetime.min.time()), datetime.combine(end + timedelta(days=1), datetime.min.time())
 
 
+def classify(views: int, positive: int, negative: int, tickets: int, ticket_after: bool) -> str:
+    """Return a visit's outcome: self_served, self_served_inferred, escalated or other."""
+    if tickets > 0:
+        return "escalated"  # even after a helpful vote
+    if views > 0 and positive > 0:
+        return "self_served"
+    if views > 0 and negative == 0 and not ticket_after:
+        return "self_served_inferred"  # until a ticket within 24 h sets ticket_after
+    return "other"
+
+
 def _outcome_columns(now: datetime):
-    """SQL expressions classifying a visit row."""
+    """The same rule as classify(), as SQL aggregates over visit rows (for recounts)."""
     no_ticket = Visit.tickets == 0
     self_served = and_(Visit.views > 0, Visit.positive > 0, no_ticket)
     inferred = and_(Visit.views > 0, Visit.positive == 0, Visit.negative == 0, no_ticket,
@@ -125,8 +140,33 @@ def _outcome_columns(now: datetime):
             func.coalesce(func.sum(Visit.tickets), 0), one(pending)]
 
 
+def _pending_by_day(session, start: date, end: date, now: datetime) -> dict[date, int]:
+    """Return {day: inferred visits still inside their 24-hour window}, read live from visits.
+
+    Only visits that started in the last two days are looked at: a visit lasting longer than
+    a day without a 30-minute pause is not a person."""
+    first = max(start, (now - INFERENCE_WINDOW).date() - timedelta(days=1))
+    if first > end:
+        return {}
+    inferred = and_(Visit.views > 0, Visit.positive == 0, Visit.negative == 0, Visit.tickets == 0,
+                    Visit.ticket_after.is_(False), Visit.last_at > now - INFERENCE_WINDOW)
+    rows = session.execute(select(Visit.day, func.count()).where(Visit.day >= first, Visit.day <= end, inferred)
+                           .group_by(Visit.day)).all()
+    return {_as_date(day): int(n) for day, n in rows}
+
+
 def daily_counts(session, start: date, end: date, now: datetime) -> dict[date, Counts]:
-    """Return {day: Counts} for the days in [start, end] that have visits."""
+    """Return {day: Counts} for the days in [start, end] that have visits (pre-aggregates)."""
+    rows = session.execute(select(DayTotals).where(DayTotals.day >= start, DayTotals.day <= end)).scalars()
+    out = {_as_date(r.day): Counts(r.visits, r.self_served, r.self_served_inferred, r.escalated, r.tickets)
+           for r in rows}
+    for day, n in _pending_by_day(session, start, end, now).items():
+        out.setdefault(day, Counts()).inferred_pending = n
+    return out
+
+
+def recount_daily(session, start: date, end: date, now: datetime) -> dict[date, Counts]:
+    """Return {day: Counts} recounted from the visit rows (slow; checks the pre-aggregates)."""
     rows = session.execute(select(Visit.day, *_outcome_columns(now))
                            .where(Visit.day >= start, Visit.day <= end).group_by(Visit.day))
     return {_as_date(day): Counts(*map(int, values)) for day, *values in rows}
@@ -138,9 +178,10 @@ def _as_date(value):
 
 def self_service(session, start: date, end: date, now: datetime) -> SelfService:
     """Return the self-service figures of [start, end]."""
-    row = session.execute(select(*_outcome_columns(now))
-                          .where(Visit.day >= start, Visit.day <= end)).one()
-    return SelfService(start, end, Counts(*map(int, row)))
+    out = SelfService(start, end)
+    for counts in daily_counts(session, start, end, now).values():
+        out.counts.add(counts)
+    return out
 
 
 def bucket_start(day: date, grain: str) -> date:
@@ -161,6 +202,14 @@ def _bucket_end(first: date, grain: str) -> date:
         return first + timedelta(days=6)
     following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     return following - timedelta(days=1)
+
+
+def total(items: list[SelfService]) -> SelfService:
+    """Return the sum of consecutive buckets as one SelfService."""
+    out = SelfService(items[0].start, items[-1].end)
+    for item in items:
+        out.counts.add(item.counts)
+    return out
 
 
 def series(session, start: date, end: date, grain: str, now: datetime) -> list[SelfService]:
@@ -241,17 +290,14 @@ class SearchReport:
 
 def search_report(session, start: date, end: date, limit: int = 20) -> SearchReport:
     """Return searches, no-result and no-click searches, CTR and the top query tables."""
-    lo, hi = _bounds(start, end)
-    no_result = case((Event.results == 0, 1), else_=0)
-    clicked = case((Event.clicked.is_(True), 1), else_=0)
     rows = session.execute(
-        select(Event.query_norm, func.count(), func.sum(no_result), func.sum(clicked))
-        .where(Event.kind == "search", Event.ts >= lo, Event.ts < hi)
-        .group_by(Event.query_norm)).all()
+        select(QueryDay.query_norm, func.sum(QueryDay.searches), func.sum(QueryDay.no_result),
+               func.sum(QueryDay.clicked))
+        .where(QueryDay.day >= start, QueryDay.day <= end).group_by(QueryDay.query_norm)).all()
     report = SearchReport()
     queries = []
     for query, n, zero, hits in rows:
-        row = QueryRow(query or "", int(n), int(zero or 0), int(hits or 0))
+        row = QueryRow(query or "", int(n or 0), int(zero or 0), int(hits or 0))
         report.searches += row.searches
         report.no_result += row.no_result
         report.clicked += row.clicked
@@ -272,27 +318,24 @@ def _visit_range(start, end):
 
 
 def top_self_served_articles(session, start: date, end: date, limit: int = 20) -> list[tuple[str, int]]:
-    """Return [(slug, self-served visits that read it)], most first."""
-    served = and_(Visit.views > 0, Visit.positive > 0, Visit.tickets == 0)
-    n = func.count(func.distinct(Event.visit_id))
-    rows = session.execute(
-        select(Event.article, n).join(Visit, Visit.id == Event.visit_id)
-        .where(_visit_range(start, end), served, Event.kind == "view")
-        .group_by(Event.article).order_by(n.desc(), Event.article).limit(limit)).all()
-    return [(slug, int(count)) for slug, count in rows]
+    """Return [(slug, self-served visits it answered)], most first.
+
+    A self-served visit is credited to the article of its latest positive vote."""
+    return _article_ranking(session, ArticleDay.answered, start, end, limit)
 
 
 def articles_before_ticket(session, start: date, end: date, limit: int = 20) -> list[tuple[str, int]]:
     """Return [(slug, escalated visits whose last article read before the ticket was it)]."""
-    rows = session.execute(
-        select(Event.visit_id, Event.article, Event.ts).join(Visit, Visit.id == Event.visit_id)
-        .where(_visit_range(start, end), Visit.tickets > 0, Event.kind == "view",
-               Event.ts <= Visit.first_ticket_at)
-        .order_by(Event.visit_id, Event.ts, Event.id)).all()
-    last = {}
-    for visit_id, slug, _ts in rows:
-        last[visit_id] = slug
-    return sorted(Counter(last.values()).items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return _article_ranking(session, ArticleDay.failed, start, end, limit)
+
+
+def _article_ranking(session, column, start, end, limit):
+    n = func.sum(column)
+    rows = session.execute(select(ArticleDay.article, n)
+                           .where(ArticleDay.day >= start, ArticleDay.day <= end)
+                           .group_by(ArticleDay.article).having(n > 0)
+                           .order_by(n.desc(), ArticleDay.article).limit(limit)).all()
+    return [(slug, int(count)) for slug, count in rows]
 
 
 @dataclass
@@ -329,9 +372,9 @@ class FailingArticle:
     votes: ArticleVotes
 
 
-def failing_articles(session, start: date, end: date, limit: int = 20) -> list[FailingArticle]:
+def failing_articles(session, start: date, end: date, limit: int = 20, votes=None) -> list[FailingArticle]:
     """Return the articles most often read just before a ticket, with their helpful votes."""
-    votes = helpful_by_article(session, start, end)
+    votes = helpful_by_article(session, start, end) if votes is None else votes
     return [FailingArticle(slug, n, votes.get(slug, ArticleVotes(slug, 0, 0)))
             for slug, n in articles_before_ticket(session, start, end, limit)]
 
@@ -349,7 +392,6 @@ class GapQuery:
 
 def gap_queries(session, start: date, end: date, limit: int = 500) -> list[GapQuery]:
     """Return failed searches (no result or no click) and the queries of escalated visits."""
-    lo, hi = _bounds(start, end)
     found: dict[str, GapQuery] = {}
 
     def add(query, count, source):
@@ -360,11 +402,15 @@ def gap_queries(session, start: date, end: date, limit: int = 500) -> list[GapQu
         item.sources.add(source)
 
     failed = session.execute(
-        select(Event.query_norm, Event.results == 0, func.count())
-        .where(Event.kind == "search", Event.ts >= lo, Event.ts < hi, Event.clicked.is_(False))
-        .group_by(Event.query_norm, Event.results == 0)).all()
-    for query, zero, n in failed:
-        add(query, n, "no_result" if zero else "no_click")
+        select(QueryDay.query_norm, func.sum(QueryDay.searches), func.sum(QueryDay.no_result),
+               func.sum(QueryDay.clicked))
+        .where(QueryDay.day >= start, QueryDay.day <= end).group_by(QueryDay.query_norm)).all()
+    for query, n, zero, clicked in failed:
+        row = QueryRow(query, int(n or 0), int(zero or 0), int(clicked or 0))
+        if row.no_result:
+            add(query, row.no_result, "no_result")
+        if row.no_click:
+            add(query, row.no_click, "no_click")
     escalated = session.execute(
         select(Event.query_norm, func.count()).join(Visit, Visit.id == Event.visit_id)
         .where(_visit_range(start, end), Visit.tickets > 0,
@@ -376,24 +422,9 @@ def gap_queries(session, start: date, end: date, limit: int = 500) -> list[GapQu
     return sorted(found.values(), key=lambda g: (-g.count, g.query))[:limit]
 
 
-def outcome_by_day_dict(items: list[SelfService]) -> list[dict]:
-    """Return a series as JSON-ready rows."""
-    return [item.as_dict() for item in items]
-
-
 def visits_by_visitor(session, visitor_id: str):
     """Return a visitor's visits, oldest first (for support and tests)."""
     return session.scalars(select(Visit).where(Visit.visitor_id == visitor_id).order_by(Visit.seq)).all()
-
-
-def escalations_by_day(session, start: date, end: date) -> dict[date, int]:
-    """Return {day: escalations started} (ticket forms opened), for abandoned-escalation figures."""
-    rows = session.execute(select(Visit.day, func.sum(Visit.escalations))
-                           .where(_visit_range(start, end)).group_by(Visit.day)).all()
-    totals = defaultdict(int)
-    for day, n in rows:
-        totals[_as_date(day)] += int(n or 0)
-    return dict(totals)
 
 
 # --- ranges --------------------------------------------------------------------------------

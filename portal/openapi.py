@@ -124,7 +124,7 @@ PATHS = {
     "/api/tickets/status/{token}": {"get": {
         "summary": "A ticket's public thread, by the token of its status page",
         "operationId": "ticketStatus",
-        "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 128}}],
         "responses": {"200": _json({"$ref": "#/components/schemas/TicketStatus"}), **_errors(404)},
     }},
     "/api/metrics/self-service": {"get": {

@@ -3,7 +3,7 @@
 Labels are English source text; templates pass them through _() when rendering."""
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from ticketing import service
 from ticketing.models import CATEGORIES, GROUPS, PRIORITIES, STATUSES

@@ -1,11 +1,13 @@
 """`sportello tickets ...`: the commands a scheduler runs (auto-close, outbox, SLA check)."""
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from ticketing import notify, queue, service, sla
 
 
-@click.group("tickets")
+# AppGroup: each command runs in an app context, from `sportello` and from app.cli alike.
+@click.group("tickets", cls=AppGroup)
 def tickets_group():
     """Ticket housekeeping: close solved tickets, send notifications, check SLAs."""
 

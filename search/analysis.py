@@ -80,7 +80,7 @@ def words(text: str) -> list[str]:
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 # Markdown that would only be noise in a plain-text snippet.
-_MD_NOISE = re.compile(r"^#+\s*|^\s*[-*+]\s+|[*_`>]+|!?\[([^\]]*)\]\([^)]*\)", re.M)
+_MD_NOISE = re.compile(r"^#+\s*|^\s*[-*+>]\s+|[*_`]+|!?\[([^\]]*)\]\([^)]*\)", re.M)
 
 
 def plain_text(markdown: str) -> str:

@@ -36,6 +36,7 @@ from .semantic import SemanticBackend
 
 KEYWORD_POOL = 100
 DENSE_POOL = 30
+SIBLING_WEIGHT = 0.3     # share of a translation's score an article inherits
 
 # Dense weight by encoder family (matched in the encoder name) and query language.
 # "*" is the fallback for a language the table does not name.
@@ -77,10 +78,13 @@ def dense_weight(encoder_name: str, language: str | None) -> float:
 
 
 def fuse(keyword: list[tuple[str, float]], dense: dict[str, float], w: float,
-         dense_floor: float = -1.0, dense_pool: int = DENSE_POOL) -> list[tuple[str, float]]:
+         dense_floor: float = -1.0, dense_pool: int = DENSE_POOL,
+         concepts: dict[str, str] | None = None, members: dict[str, list[str]] | None = None,
+         sibling_weight: float = SIBLING_WEIGHT) -> list[tuple[str, float]]:
     """Convex combination of normalized scores; returns (slug, fused score), best first.
 
     keyword: (slug, BM25F) best first; dense: slug -> cosine for every candidate document.
+    concepts/members: slug -> concept and concept -> slugs, for translation evidence.
     """
     top_k = keyword[0][1] if keyword and keyword[0][1] > 0 else 1.0
     sparse = {slug: score / top_k for slug, score in keyword}
@@ -95,8 +99,31 @@ def fuse(keyword: list[tuple[str, float]], dense: dict[str, float], w: float,
     for slug in pool:
         d = max(0.0, (dense[slug] - lo) / span) if slug in dense else 0.0
         fused.append((slug, (1 - w) * sparse.get(slug, 0.0) + w * d))
+    if concepts and members and sibling_weight:
+        fused = _add_translations(dict(fused), concepts, members, sibling_weight)
     fused.sort(key=lambda kv: (-kv[1], kv[0]))
     return fused
+
+
+def _add_translations(scores: dict[str, float], concepts, members, weight) -> list[tuple[str, float]]:
+    """Each article also earns `weight` x the best score of its translations.
+
+    Translations answer the same question, so evidence for one is evidence for the others:
+    a query that matches the Italian article's words lifts the Romanian one too (and brings
+    it into the list when neither side retrieved it).
+    """
+    best: dict[str, list[tuple[float, str]]] = {}
+    for slug, score in scores.items():
+        concept = concepts.get(slug)
+        if concept:
+            best.setdefault(concept, []).append((score, slug))
+    out = dict(scores)
+    for concept, found in best.items():
+        found.sort(reverse=True)
+        for slug in members.get(concept, ()):
+            other = next((sc for sc, s in found if s != slug), 0.0)
+            out[slug] = scores.get(slug, 0.0) + weight * other
+    return list(out.items())
 
 
 class HybridBackend(SearchBackend):
@@ -177,8 +204,12 @@ class HybridBackend(SearchBackend):
                 dense[slugs[idx[i]]] = float(scores[i])
                 where[slugs[idx[i]]] = i
         floor = _lookup(DENSE_FLOORS, self.semantic.encoder.name)
+        concepts, members = (snap.concepts, snap.members) if snap is not None else (None, None)
+        if members and (locale or category):      # translations outside the filter stay out
+            allowed = {snap.slugs[i] for i in idx}
+            members = {c: [s for s in ss if s in allowed] for c, ss in members.items()}
         fused = fuse([(s, sc) for s, sc, _ in rows], dense, self.weight_for(text, locale), floor,
-                     max(DENSE_POOL, page * limit))
+                     max(DENSE_POOL, page * limit), concepts, members)
         fields = {s: f for s, _, f in rows}
         hits = []
         for slug, score in fused[(page - 1) * limit: page * limit]:
@@ -187,10 +218,12 @@ class HybridBackend(SearchBackend):
                 hits.append(Hit(slug=slug, score=score, snippet=self.keyword.snippet_for(f, parsed),
                                 title=f.get("title_raw", ""), locale=f.get("locale", ""),
                                 category=f.get("category", ""), concept=f.get("concept", "")))
-            else:
+            elif slug in where:
                 i = where[slug]
-                h = self.semantic.hit(snap, int(idx[i]), score, int(passages[i]), text)
-                hits.append(h)
+                hits.append(self.semantic.hit(snap, int(idx[i]), score, int(passages[i]), text))
+            else:                   # brought in by a translation: snippet from its first passage
+                doc = snap.position[slug]
+                hits.append(self.semantic.hit(snap, doc, score, int(snap.starts[doc]), text))
         total = kw_total + sum(1 for s, _ in fused if s not in fields)
         return Results(query=text, total=total, hits=tuple(hits), page=page, limit=limit, mode=self.name,
                        suggestion=self.keyword._suggestion(text, parsed["corrections"]), note=note)

@@ -27,26 +27,41 @@ def _sections(body: str) -> list[tuple[str, str]]:
     return [(h, t) for h, t in parts if t.strip()]
 
 
-def _units(text: str) -> list[str]:
-    """Paragraphs and list items, each as plain text, in order."""
+def _units(text: str) -> list[tuple[str, bool]]:
+    """(plain text, is a list item) for each paragraph and list item, in order."""
     units = []
     for block in re.split(r"\n\s*\n", text):
-        items = _ITEM.split(block) if _ITEM.search(block) else [block]
-        units += [plain_text(i) for i in items if plain_text(i)]
+        if _ITEM.search(block):
+            head, *items = _ITEM.split(block)
+            units += [(plain_text(head), False)] if plain_text(head) else []
+            units += [(plain_text(i), True) for i in items if plain_text(i)]
+        elif plain_text(block):
+            units.append((plain_text(block), False))
     return units
 
 
-def _chunks(units: list[str], max_words: int) -> list[str]:
-    """Packs units into chunks of at most max_words words, splitting long units by sentence."""
+def _chunks(units: list[tuple[str, bool]], max_words: int) -> list[str]:
+    """Packs paragraphs into chunks of at most max_words words; list items stand alone.
+
+    A list item is often one self-contained answer or one way of asking ("- I need my
+    refund"), and a passage of its own matches a query phrased like it far better than the
+    blur of a whole list.
+    """
     pieces = []
-    for unit in units:
+    for unit, item in units:
         if len(unit.split()) <= max_words:
-            pieces.append(unit)
+            pieces.append((unit, item))
         else:
-            pieces += [s for s in _SENTENCE.split(unit) if s]
+            pieces += [(s, False) for s in _SENTENCE.split(unit) if s]
     chunks, cur, size = [], [], 0
-    for piece in pieces:
+    for piece, item in pieces:
         n = len(piece.split())
+        if item:
+            if cur:
+                chunks.append(" ".join(cur))
+                cur, size = [], 0
+            chunks.append(piece)
+            continue
         if cur and size + n > max_words:
             chunks.append(" ".join(cur))
             cur, size = [], 0
@@ -61,13 +76,18 @@ def _chunks(units: list[str], max_words: int) -> list[str]:
     return chunks
 
 
+def _sentence(text: str) -> str:
+    """Text ending like a sentence, so a title runs into its passage as a sentence does."""
+    return text if not text or text[-1] in ".?!:;" else text + "."
+
+
 def split_passages(doc: Document, max_words: int = MAX_WORDS) -> list[str]:
     """The passages of a document: its title with summary and tags, then its body in chunks."""
     head = doc.title.strip()
-    first = " ".join(p for p in (head + ".", doc.summary.strip(),
-                                 ", ".join(t.replace("_", " ") for t in doc.tags)) if p and p != ".")
+    tags = [t.replace("_", " ") for t in doc.tags if t.replace("_", " ").casefold() != head.casefold()]
+    first = " ".join(p for p in (_sentence(head), _sentence(doc.summary.strip()), ", ".join(tags)) if p)
     out = [first]
     for heading, text in _sections(doc.body or ""):
         prefix = head if not heading or heading == head else f"{head} — {heading}"
-        out += [f"{prefix}. {chunk}" for chunk in _chunks(_units(text), max_words)]
+        out += [f"{_sentence(prefix)} {chunk}" for chunk in _chunks(_units(text), max_words)]
     return out

@@ -82,6 +82,12 @@ class _Snapshot:
         self.categories = np.array([docs[s]["category"] for s in self.slugs], dtype=object)
         self.starts = np.array([docs[s]["rows"][0] for s in self.slugs], dtype=np.int64)
         self.ends = np.array([docs[s]["rows"][1] for s in self.slugs], dtype=np.int64)
+        # translations share a concept: slug -> concept and concept -> slugs, for fusion
+        self.concepts = {s: docs[s]["concept"] for s in self.slugs if docs[s].get("concept")}
+        self.position = {s: i for i, s in enumerate(self.slugs)}
+        self.members: dict[str, list[str]] = {}
+        for slug, concept in self.concepts.items():
+            self.members.setdefault(concept, []).append(slug)
 
     def doc_scores(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(best passage score per document, index of that passage) for a query vector."""

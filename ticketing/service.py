@@ -479,7 +479,8 @@ def customer_reply(session, reply: CustomerReply, now=None):
 
     def apply(ticket):
         if ticket.status == "closed":
-            raise TransitionError("this ticket is closed; please open a new one", {"body": "closed"})
+            raise TransitionError("this ticket is closed; please open a new one",
+                                  {"body": "This request is closed: please open a new one."})
         version = _bump(ticket, now)
         ticket.messages.append(Message(kind="customer", author_name=ticket.customer_name or ticket.email,
                                        body=body, version=version, created_at=now))
@@ -506,15 +507,16 @@ def rate(session, rating: Rating, now=None):
 
     def apply(ticket):
         if ticket.status not in ("solved", "closed"):
-            raise TransitionError("a ticket can be rated once it is solved", {"csat": "not solved yet"})
+            raise TransitionError("a ticket can be rated once it is solved",
+                                  {"csat": "You can rate the help once the request is solved."})
         given = {}
         if rating.csat is not None:
             if ticket.csat is not None:
-                raise TransitionError("this ticket is already rated", {"csat": "already rated"})
+                raise TransitionError("this ticket is already rated", {"csat": "You already rated this request."})
             ticket.csat = given["csat"] = rating.csat
         if rating.nps is not None:
             if ticket.nps is not None:
-                raise TransitionError("this question is already answered", {"nps": "already answered"})
+                raise TransitionError("this question is already answered", {"nps": "You already answered this question."})
             ticket.nps = given["nps"] = rating.nps
         version = _bump(ticket, now)
         ticket.rated_at = now

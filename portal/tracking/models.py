@@ -29,7 +29,7 @@ class Visit(Base):
         # Covering index of the outcome columns: the figures of a range are read from the
         # index alone, never from the table (5-8x faster on a 90-day range).
         Index("ix_tracking_visits_day_outcome", "day", "views", "positive", "negative", "tickets",
-              "ticket_after", "last_at"),
+              "ticket_after", "last_at", "answer_article", "ticket_article"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     visitor_id: Mapped[str] = mapped_column(String(64))
@@ -48,6 +48,10 @@ class Visit(Base):
     first_ticket_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # Set when the same visitor opens a ticket within 24 h after this visit ended.
     ticket_after: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The article of the visit's latest positive vote: the one that answered.
+    answer_article: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    # The last article read before the visit's first ticket: the one that failed.
+    ticket_article: Mapped[str | None] = mapped_column(String(160), nullable=True)
 
 
 class Event(Base):
@@ -107,3 +111,38 @@ class BotHit(Base):
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     article: Mapped[str | None] = mapped_column(String(160), nullable=True)
     query: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+# --- pre-aggregation, kept exact on write: the dashboard reads days, not visits or events ----
+
+class DayTotals(Base):
+    """Visit outcomes of one UTC day (the day each visit started)."""
+
+    __tablename__ = "tracking_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    visits: Mapped[int] = mapped_column(Integer, default=0)
+    self_served: Mapped[int] = mapped_column(Integer, default=0)
+    self_served_inferred: Mapped[int] = mapped_column(Integer, default=0)
+    escalated: Mapped[int] = mapped_column(Integer, default=0)
+    tickets: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ArticleDay(Base):
+    """Per day and article: self-served visits it answered, escalated visits it preceded."""
+
+    __tablename__ = "tracking_article_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    article: Mapped[str] = mapped_column(String(160), primary_key=True)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QueryDay(Base):
+    """Per day and normalized query: searches, searches without results, searches clicked."""
+
+    __tablename__ = "tracking_query_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    query_norm: Mapped[str] = mapped_column(String(200), primary_key=True)
+    searches: Mapped[int] = mapped_column(Integer, default=0)
+    no_result: Mapped[int] = mapped_column(Integer, default=0)
+    clicked: Mapped[int] = mapped_column(Integer, default=0)

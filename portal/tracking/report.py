@@ -68,17 +68,18 @@ def build_dashboard(session, start: date, end: date, grain: str, now: datetime, 
     from portal.tracking import article_titles
 
     prev_start, prev_end = metrics.previous_period(start, end)
-    failing = metrics.failing_articles(session, start, end, limit)
     votes = metrics.helpful_by_article(session, start, end)
+    failing = metrics.failing_articles(session, start, end, limit, votes=votes)
+    series = metrics.series(session, start, end, grain, now)
     helpful = sorted(votes.values(), key=lambda v: (v.helpful_pct if v.helpful_pct is not None else 2,
                                                    -(v.yes + v.no), v.article))[:limit]
     top_served = metrics.top_self_served_articles(session, start, end, limit)
     slugs = {f.article for f in failing} | {v.article for v in helpful} | {s for s, _ in top_served}
     return Dashboard(
         start=start, end=end, grain=grain,
-        current=metrics.self_service(session, start, end, now),
+        current=metrics.total(series),  # one pass over the visits serves the chart and the totals
         previous=metrics.self_service(session, prev_start, prev_end, now),
-        series=metrics.series(session, start, end, grain, now),
+        series=series,
         searches=metrics.search_report(session, start, end, limit),
         failing=failing, helpful=helpful, top_served=top_served,
         titles=article_titles(session, slugs),

@@ -5,16 +5,17 @@ same transaction, so the metrics never have to rebuild visits from a million eve
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime, timedelta, timezone
+from collections import Counter
+from dataclasses import asdict, dataclass, field, fields, replace
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.tracking.models import KINDS, BotHit, Event, Visit, Vote
+from portal.tracking.models import KINDS, ArticleDay, BotHit, DayTotals, Event, QueryDay, Visit, Vote
 
 VISIT_GAP = timedelta(minutes=30)
-INFERENCE_WINDOW = timedelta(hours=24)
+INFERENCE_WINDOW = timedelta(hours=24)  # also read by portal.metrics
 QUERY_MAX = 200
 REASON_MAX = 500
 _RETRIES = 3
@@ -92,9 +93,10 @@ def record_events(session, visitor_id: str, events: list[EventData], at: datetim
     events = [_clean(e) for e in events]
     for attempt in range(_RETRIES):
         try:
-            visit_id = _visit_for(session, visitor_id, at, events[0].locale)
+            visit_id, before = _visit_for(session, visitor_id, at, events[0].locale)
             for data in events:
                 _apply(session, visitor_id, visit_id, data, at)
+            _roll(session, before, _state(session, visit_id))
             session.commit()
             return visit_id
         except IntegrityError:
@@ -123,20 +125,94 @@ def current_visit(session, visitor_id: str, at: datetime) -> Visit | None:
     return visit
 
 
+@dataclass(frozen=True)
+class VisitState:
+    """The columns of a visit that decide its outcome and its articles."""
+
+    day: date
+    views: int
+    positive: int
+    negative: int
+    tickets: int
+    ticket_after: bool
+    answer_article: str | None
+    ticket_article: str | None
+
+    @property
+    def outcome(self):
+        """self_served, self_served_inferred, escalated or other (portal.metrics.classify)."""
+        from portal.metrics import classify  # the rule lives with the figures; imported late (cycle)
+
+        return classify(self.views, self.positive, self.negative, self.tickets, self.ticket_after)
+
+
+_STATE = (Visit.day, Visit.views, Visit.positive, Visit.negative, Visit.tickets, Visit.ticket_after,
+          Visit.answer_article, Visit.ticket_article)
+
+
+def _state_of(row) -> VisitState:
+    day, views, pos, neg, tickets, after, answer, failed = row
+    return VisitState(day, views, pos, neg, tickets, bool(after), answer, failed)
+
+
+def _state(session, visit_id) -> VisitState:
+    return _state_of(session.execute(select(*_STATE).where(Visit.id == visit_id)).one())
+
+
+def _bump(session, model, keys: dict, deltas: dict):
+    """Add deltas to the counters of the pre-aggregate row with these keys, creating it."""
+    deltas = {k: v for k, v in deltas.items() if v}
+    if not deltas:
+        return
+    table = model.__table__
+    where = [table.c[k] == v for k, v in keys.items()]
+    done = session.execute(update(table).where(*where).values({k: table.c[k] + v for k, v in deltas.items()}))
+    if done.rowcount == 0:
+        # A concurrent first insert raises IntegrityError: record_events retries the whole event.
+        session.execute(insert(table).values({**keys, **deltas}))
+
+
+def _roll(session, before: VisitState | None, after: VisitState):
+    """Move a visit's contribution in the day and article pre-aggregates from before to after."""
+    day = after.day
+    totals = Counter()
+    if before is None:
+        totals["visits"] += 1
+    else:
+        totals[before.outcome] -= 1
+        totals["tickets"] -= before.tickets
+    totals[after.outcome] += 1
+    totals["tickets"] += after.tickets
+    totals.pop("other", None)
+    _bump(session, DayTotals, {"day": day}, totals)
+    articles = Counter()
+    for state, sign in ((before, -1), (after, 1)):
+        if state is None:
+            continue
+        if state.outcome == "self_served" and state.answer_article:
+            articles[(state.answer_article, "answered")] += sign
+        if state.outcome == "escalated" and state.ticket_article:
+            articles[(state.ticket_article, "failed")] += sign
+    for (article, column), delta in articles.items():
+        _bump(session, ArticleDay, {"day": day, "article": article}, {column: delta})
+
+
 def _visit_for(session, visitor_id, at, locale):
-    """Return the id of the visit this moment belongs to, opening a new one after a gap."""
-    last = session.scalar(select(Visit).where(Visit.visitor_id == visitor_id)
-                          .order_by(Visit.seq.desc()).limit(1))
+    """Return (visit id, its state before this event or None when new), opening one after a gap."""
+    last = session.execute(select(Visit.id, Visit.seq, Visit.last_at).where(Visit.visitor_id == visitor_id)
+                           .order_by(Visit.seq.desc()).limit(1)).first()
     if last is not None and at - last.last_at <= VISIT_GAP:
+        # Write first, read after: the update takes the lock (the database's on SQLite, the row's
+        # elsewhere), so the state read next cannot change under us before we commit.
         session.execute(update(Visit).where(Visit.id == last.id).values(
             last_at=case((Visit.last_at < at, at), else_=Visit.last_at)))
-        return last.id
+        return last.id, _state(session, last.id)
     visit = Visit(visitor_id=visitor_id, seq=(last.seq + 1) if last else 1, started_at=at, last_at=at,
                   day=at.date(), locale=locale, searches=0, views=0, clicks=0, positive=0,
                   negative=0, escalations=0, tickets=0, ticket_after=False)
     session.add(visit)
     session.flush()
-    return visit.id
+    return visit.id, None
 
 
 _COUNTERS = {"search": "searches", "view": "views", "click": "clicks",
@@ -154,14 +230,27 @@ def _apply(session, visitor_id, visit_id, data, at):
     if counter:
         column = getattr(Visit, counter)
         session.execute(update(Visit).where(Visit.id == visit_id).values({counter: column + 1}))
-    if data.kind == "click" and norm:
-        session.execute(update(Event).where(
-            Event.visit_id == visit_id, Event.kind == "search", Event.query_norm == norm,
-            Event.clicked.is_(False)).values(clicked=True))
+    if data.kind == "search":
+        _bump(session, QueryDay, {"day": at.date(), "query_norm": norm or ""},
+              {"searches": 1, "no_result": int(data.results == 0)})
+    elif data.kind == "click" and norm:
+        _click(session, visit_id, norm)
     elif data.kind == "feedback":
         _vote(session, visitor_id, visit_id, data, at)
     elif data.kind == "ticket_opened":
         _ticket(session, visitor_id, visit_id, at)
+
+
+def _click(session, visit_id, norm):
+    """Mark the visit's earlier searches for this query as clicked, in the events and per day."""
+    searches = session.execute(select(Event.id, Event.ts).where(
+        Event.visit_id == visit_id, Event.kind == "search", Event.query_norm == norm,
+        Event.clicked.is_(False))).all()
+    if not searches:
+        return
+    session.execute(update(Event).where(Event.id.in_([i for i, _ in searches])).values(clicked=True))
+    for day, n in Counter(ts.date() for _, ts in searches).items():
+        _bump(session, QueryDay, {"day": day, "query_norm": norm}, {"clicked": n})
 
 
 def _signals(helpful, solved):
@@ -194,6 +283,15 @@ def _vote(session, visitor_id, visit_id, data, at):
         session.execute(update(Visit).where(Visit.id == visit_id).values(
             positive=Visit.positive + (int(new_pos) - int(old_pos)),
             negative=Visit.negative + (int(new_neg) - int(old_neg))))
+    if new_pos:
+        session.execute(update(Visit).where(Visit.id == visit_id).values(answer_article=data.article))
+    elif old_pos:
+        # The positive vote was taken back: the answer is the visit's latest other positive vote.
+        other = session.scalar(
+            select(Vote.article).where(Vote.visit_id == visit_id, Vote.article != data.article,
+                                       (Vote.helpful.is_(True)) | (Vote.solved.is_(True)))
+            .order_by(Vote.updated_at.desc(), Vote.id.desc()).limit(1))
+        session.execute(update(Visit).where(Visit.id == visit_id).values(answer_article=other))
     query = data.query or (vote.query if vote is not None and vote.visit_id == visit_id else None)
     if vote is None:
         vote = Vote(visitor_id=visitor_id, article=data.article)
@@ -206,11 +304,18 @@ def _vote(session, visitor_id, visit_id, data, at):
 
 def _ticket(session, visitor_id, visit_id, at):
     """Mark the visit escalated and turn off inference for the visitor's visits of the last 24 h."""
+    last_read = (select(Event.article).where(Event.visit_id == visit_id, Event.kind == "view")
+                 .order_by(Event.ts.desc(), Event.id.desc()).limit(1).scalar_subquery())
     session.execute(update(Visit).where(Visit.id == visit_id, Visit.first_ticket_at.is_(None))
-                    .values(first_ticket_at=at))
-    session.execute(update(Visit).where(
-        Visit.visitor_id == visitor_id, Visit.id != visit_id, Visit.last_at < at,
-        Visit.last_at >= at - INFERENCE_WINDOW).values(ticket_after=True))
+                    .values(first_ticket_at=at, ticket_article=last_read))
+    window = (Visit.visitor_id == visitor_id, Visit.id != visit_id, Visit.last_at < at,
+              Visit.last_at >= at - INFERENCE_WINDOW, Visit.ticket_after.is_(False))
+    earlier = session.execute(select(Visit.id, *_STATE).where(*window).with_for_update()).all()
+    if earlier:
+        session.execute(update(Visit).where(Visit.id.in_([row[0] for row in earlier])).values(ticket_after=True))
+        for row in earlier:
+            state = _state_of(row[1:])
+            _roll(session, state, replace(state, ticket_after=True))
 
 
 def visit_context(session, visitor_id: str, at: datetime) -> VisitContext | None:
@@ -233,3 +338,42 @@ def visit_context(session, visitor_id: str, at: datetime) -> VisitContext | None
         votes=[{"article": v.article, "helpful": v.helpful, "solved": v.solved, "reason": v.reason}
                for v in votes],
     )
+
+
+def rebuild_aggregates(session) -> None:
+    """Recompute the day, article and query pre-aggregates from the visits and events.
+
+    For bulk loads and repairs; normal recording keeps them exact one event at a time."""
+    days, articles, queries = {}, Counter(), {}
+    for row in session.execute(select(*_STATE)).yield_per(20_000):
+        state = _state_of(row)
+        totals = days.setdefault(state.day, Counter())
+        totals["visits"] += 1
+        totals[state.outcome] += 1
+        totals["tickets"] += state.tickets
+        if state.outcome == "self_served" and state.answer_article:
+            articles[(state.day, state.answer_article, "answered")] += 1
+        if state.outcome == "escalated" and state.ticket_article:
+            articles[(state.day, state.ticket_article, "failed")] += 1
+    searches = select(Event.ts, Event.query_norm, Event.results, Event.clicked).where(Event.kind == "search")
+    for ts, norm, results, clicked in session.execute(searches).yield_per(20_000):
+        counts = queries.setdefault((ts.date(), norm or ""), Counter())
+        counts["searches"] += 1
+        counts["no_result"] += int(results == 0)
+        counts["clicked"] += int(bool(clicked))
+    for model in (DayTotals, ArticleDay, QueryDay):
+        session.execute(model.__table__.delete())
+    columns = ("visits", "self_served", "self_served_inferred", "escalated", "tickets")
+    rows = [{"day": d, **{c: t[c] for c in columns}} for d, t in days.items()]
+    if rows:
+        session.execute(insert(DayTotals.__table__), rows)
+    merged = {}
+    for (day, article, column), n in articles.items():
+        merged.setdefault((day, article), {"day": day, "article": article, "answered": 0, "failed": 0})[column] = n
+    if merged:
+        session.execute(insert(ArticleDay.__table__), list(merged.values()))
+    rows = [{"day": d, "query_norm": q, "searches": c["searches"], "no_result": c["no_result"],
+             "clicked": c["clicked"]} for (d, q), c in queries.items()]
+    if rows:
+        session.execute(insert(QueryDay.__table__), rows)
+    session.commit()

@@ -88,7 +88,8 @@ def _page(ticket, reply_form=None, conflict=None, code=200, update_form=None, es
     people = desk.agents(session)
     update_form.assignee.choices = [("", _("nobody"))] + [(str(u.id), u.name or u.email) for u in people]
     for form in (reply_form, update_form, escalate_form):
-        form.version.data = version
+        # raw_data too: a field renders what was submitted, and after a conflict that is stale.
+        form.version.data, form.version.raw_data = version, [str(version)]
     names = desk.user_names(session, [ticket.assignee_id])
     return render_template(
         "agents/ticket.html", ticket=ticket, timeline=_timeline(ticket), flags=sla.ticket_flags(ticket, now),

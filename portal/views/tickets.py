@@ -92,7 +92,7 @@ def reply(token):
         try:
             service.customer_reply(get_session(), service.CustomerReply(token, form.body.data), now=desk.now())
         except TicketError as exc:
-            form.body.errors = list(form.body.errors) + [exc.message]
+            form.body.errors = list(form.body.errors) + [exc.fields.get("body", exc.message)]
         else:
             flash(_("Your reply was sent."))
             return _private(redirect(desk.status_url(ticket)))

@@ -20,9 +20,10 @@ def _user(user_id):
     return user
 
 
-def _page(form, status=200):
+def _page(form, status=200, shown=None):
+    """Render the users page; shown=(email, password) displays a generated password once."""
     users = accounts.list_users(get_session())
-    return render_template("admin/users.html", users=users, form=form,
+    return render_template("admin/users.html", users=users, form=form, shown=shown,
                            role_forms={u.id: RoleForm(formdata=None, data={"role": u.role}) for u in users},
                            ), status
 
@@ -43,11 +44,10 @@ def index():
     except accounts.AccountError as exc:
         getattr(form, exc.field or "email").errors.append(_(str(exc)))
         return _page(form, 400)
-    if form.password.data:
-        flash(_("Account {email} created.", email=user.email))
-    else:
-        flash(_("Account {email} created. Its password, shown only now: {password}",
-                email=user.email, password=password))
+    if not form.password.data:
+        # Shown in this response only: a flash would keep the password in the session cookie.
+        return _page(NewUserForm(formdata=None), shown=(user.email, password))
+    flash(_("Account {email} created.", email=user.email))
     return redirect(url_for("users.index"))
 
 
@@ -89,5 +89,4 @@ def reset_password(user_id):
     user = _user(user_id)
     password = secrets.token_urlsafe(12)
     accounts.set_password(get_session(), user, password)
-    flash(_("New password for {email}, shown only now: {password}", email=user.email, password=password))
-    return redirect(url_for("users.index"))
+    return _page(NewUserForm(formdata=None), shown=(user.email, password))

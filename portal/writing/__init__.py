@@ -12,7 +12,7 @@ def init_app(app):
     app.extensions["sportello.nav"].extend([
         ("writers.dashboard", "Writing", ("writer",)),
         ("users.index", "Users", ()),
-        ("account.password", "Password", ("lead", "writer", "agent")),
+        ("account.password", "My password", ("lead", "writer", "agent")),
     ])
     app.cli.add_command(cli.export_command)
     app.jinja_env.globals["writer_notice"] = _writer_notice

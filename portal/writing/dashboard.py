@@ -1,9 +1,11 @@
 """What the writers' dashboard lists: drafts, reviews, stale translations and reader signals."""
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.models import Article
+from portal.models import Article, utcnow
 from portal.writing import translations
 from portal.writing.models import ArticleRevision
 
@@ -28,30 +30,54 @@ def stale_translations(session):
     return translations.stale_translations(session)
 
 
-def _optional(name, *args, **kwargs):
-    """Call a reader-signal function of the deflection area if it exists; None otherwise.
+def _guarded(what, compute):
+    """Run a reader-signal query of the deflection area; None when it is missing or fails.
 
-    Those figures come from portal.metrics, written by another area: the dashboard works
-    without them and says so, rather than showing an invented number."""
+    Those figures come from portal.metrics and portal.tracking (another area): the writers'
+    page works without them and says so, rather than showing an invented number."""
     try:
-        from portal import metrics
+        return compute()
     except ImportError:
         return None
-    func = getattr(metrics, name, None)
-    if func is None:
-        return None
-    try:
-        return func(*args, **kwargs)
     except Exception:  # a broken figure must not take the writers' page down
-        log.exception("metrics.%s failed on the writers' dashboard", name)
+        log.exception("writers' dashboard: %s failed", what)
         return None
 
 
-def most_not_helpful(session, limit=10):
-    """Return the articles with the most "not helpful" votes, or None when not tracked yet."""
-    return _optional("most_not_helpful", session, limit=limit)
+def _period(days):
+    today = utcnow().date()
+    return today - timedelta(days=days - 1), today
 
 
-def content_gaps(session, limit=10):
-    """Return the content gaps (failed searches grouped by meaning), or None when not available."""
-    return _optional("content_gaps", session, limit=limit)
+@dataclass(frozen=True)
+class VotedArticle:
+    """An article with its "not helpful" and "helpful" votes over the period."""
+
+    slug: str
+    title: str
+    article_id: int | None
+    not_helpful: int
+    helpful: int
+
+
+def most_not_helpful(session, limit=10, days=90):
+    """Return the articles with the most "not helpful" votes lately, or None when not tracked."""
+    def compute():
+        from portal import metrics
+
+        votes = metrics.helpful_by_article(session, *_period(days))
+        top = sorted((v for v in votes.values() if v.no > 0), key=lambda v: (-v.no, v.yes, v.article))[:limit]
+        rows = {a.slug: a for a in session.scalars(select(Article).where(Article.slug.in_([v.article for v in top])))}
+        return [VotedArticle(v.article, rows[v.article].title if v.article in rows else v.article,
+                             rows[v.article].id if v.article in rows else None, v.no, v.yes) for v in top]
+    return _guarded("not-helpful votes", compute)
+
+
+def content_gaps(session, encoder_spec, limit=8, days=30):
+    """Return failed searches grouped by meaning (label, size, examples), or None when not tracked."""
+    def compute():
+        from portal.tracking import report
+        from search.encoders import get_encoder
+
+        return report.build_gaps(session, *_period(days), get_encoder(encoder_spec))[:limit]
+    return _guarded("content gaps", compute)

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ticketing import kpis, service
-from ticketing.models import Ticket
 
 UTC = timezone.utc
 D = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # Monday

@@ -126,3 +126,22 @@ def test_event_data_is_checked():
 def test_normalize_query():
     assert normalize_query("  Come   RESETTARE ") == "come resettare"
     assert normalize_query("   ") is None
+
+
+def test_answer_and_failed_articles_are_kept_on_the_visit(journey, db_session):
+    j = journey()
+    j.view(at(10), "a")
+    j.view(at(10, 1), "b")
+    j.vote(at(10, 2), "a", helpful=True)
+    j.vote(at(10, 3), "b", solved=True)
+    assert visits_by_visitor(db_session, j.visitor)[0].answer_article == "b"
+    j.vote(at(10, 4), "b", solved=False)  # taken back: the answer falls back to "a"
+    assert visits_by_visitor(db_session, j.visitor)[0].answer_article == "a"
+    j.vote(at(10, 5), "a", helpful=False)
+    assert visits_by_visitor(db_session, j.visitor)[0].answer_article is None
+    j.view(at(10, 6), "c")
+    j.ticket(at(10, 7))
+    j.view(at(10, 8), "d")
+    j.ticket(at(10, 9), ref="SP-2")
+    (visit,) = visits_by_visitor(db_session, j.visitor)
+    assert (visit.ticket_article, visit.tickets) == ("c", 2)

@@ -7,10 +7,12 @@ from portal import accounts
 def test_admin_creates_changes_role_disables_and_enables(client, login, app):
     login("admin")
     resp = client.post("/admin/users/", data={"email": "new@example.com", "role": "writer", "name": "New"})
-    assert resp.status_code == 302
-    page = client.get("/admin/users/").get_data(as_text=True)
-    password = re.search(r"shown only now: (\S+)</p>", page).group(1)
-    assert "new@example.com" in page
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "new@example.com" in page
+    # the generated password is in this response only, never in the (readable) session cookie
+    password = re.search(r'<code class="secret">(\S+)</code>', page).group(1)
+    assert password not in (resp.headers.get("Set-Cookie") or "")
+    assert password not in client.get("/admin/users/").get_data(as_text=True)
     with app.app_context():
         from portal.db import get_session
 
@@ -65,8 +67,8 @@ def test_admin_resets_a_password(client, login):
     login("admin")
     page = client.get("/admin/users/").get_data(as_text=True)
     writer_id = re.search(r'/admin/users/(\d+)/password', page.split("writer@example.com")[1]).group(1)
-    client.post(f"/admin/users/{writer_id}/password")
-    new_password = re.search(r"shown only now: (\S+)</p>", client.get("/admin/users/").get_data(as_text=True)).group(1)
+    page = client.post(f"/admin/users/{writer_id}/password").get_data(as_text=True)
+    new_password = re.search(r'<code class="secret">(\S+)</code>', page).group(1)
     client.post("/auth/logout")
     assert client.post("/auth/login", data={"email": "writer@example.com", "password": new_password}).status_code == 302
 

@@ -36,7 +36,6 @@ def _all(app):
 
 
 def test_export_then_import_round_trips_every_field(tmp_path, app, runner, make_article, client, login):
-    src = tmp_path / "src"
     make_article("it-frt", title="Tempo di prima risposta", locale="it", status="published", concept="frt")
     make_article("ro-frt", title="Timpul primului răspuns", locale="ro", status="review", concept="frt")
     make_article("it-draft", title="Bozza", locale="it", status="draft", tags="")
@@ -57,7 +56,8 @@ def test_export_then_import_round_trips_every_field(tmp_path, app, runner, make_
     assert not list(out.rglob("*.tmp"))
 
     # into a fresh install: every field of every article comes back equal
-    other = make_app(tmp_path / "other")
+    # a separate install (its own SQLite file), whatever database the suite runs on
+    other = make_app(tmp_path / "other", DATABASE_URL=f"sqlite:///{tmp_path / 'other.db'}")
     result = other.test_cli_runner().invoke(args=["import", str(out)])
     assert result.exit_code == 0, result.output
     after = _all(other)

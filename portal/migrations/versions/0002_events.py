@@ -32,11 +32,14 @@ def upgrade():
         sa.Column("tickets", sa.Integer, nullable=False, server_default="0"),
         sa.Column("first_ticket_at", sa.DateTime, nullable=True),
         sa.Column("ticket_after", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("answer_article", sa.String(160), nullable=True),
+        sa.Column("ticket_article", sa.String(160), nullable=True),
         sa.UniqueConstraint("visitor_id", "seq", name="uq_tracking_visits_visitor_seq"),
     )
     op.create_index("ix_tracking_visits_visitor_last", "tracking_visits", ["visitor_id", "last_at"])
     op.create_index("ix_tracking_visits_day_outcome", "tracking_visits",
-                    ["day", "views", "positive", "negative", "tickets", "ticket_after", "last_at"])
+                    ["day", "views", "positive", "negative", "tickets", "ticket_after", "last_at",
+                     "answer_article", "ticket_article"])
     op.create_table(
         "tracking_events",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -84,8 +87,34 @@ def upgrade():
     )
     op.create_index("ix_tracking_bot_hits_ts", "tracking_bot_hits", ["ts"])
 
+    # Pre-aggregates kept exact on write (see portal/tracking/service.py).
+    op.create_table(
+        "tracking_days",
+        sa.Column("day", sa.Date, primary_key=True),
+        *(sa.Column(name, sa.Integer, nullable=False, server_default="0")
+          for name in ("visits", "self_served", "self_served_inferred", "escalated", "tickets")),
+    )
+    op.create_table(
+        "tracking_article_days",
+        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column("article", sa.String(160), primary_key=True),
+        sa.Column("answered", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("failed", sa.Integer, nullable=False, server_default="0"),
+    )
+    op.create_table(
+        "tracking_query_days",
+        sa.Column("day", sa.Date, primary_key=True),
+        sa.Column("query_norm", sa.String(200), primary_key=True),
+        sa.Column("searches", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("no_result", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("clicked", sa.Integer, nullable=False, server_default="0"),
+    )
+
 
 def downgrade():
+    op.drop_table("tracking_query_days")
+    op.drop_table("tracking_article_days")
+    op.drop_table("tracking_days")
     op.drop_table("tracking_bot_hits")
     op.drop_table("tracking_votes")
     op.drop_table("tracking_events")

@@ -1,0 +1,240 @@
+"""The portal's side of search: builds the backend from config, keeps it in step with the DB.
+
+`init_app` registers a SearchService as app.extensions["sportello.search"]. Nothing heavy
+happens there: the embedding model loads on the first semantic search or indexing, and the
+index is checked against the database on first use (or by `sportello serve`/`init`), then
+rebuilt or patched if it is missing, stale, unreadable or built with another encoder.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+from flask import current_app, url_for
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from search.base import Document, Results
+from search.registry import BACKENDS, create_backend
+
+MODES = tuple(BACKENDS)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One search result as pages and the API show it: the hit joined with the article row."""
+
+    slug: str
+    title: str
+    locale: str
+    category: str
+    url: str
+    snippet: str
+    score: float
+    summary: str = ""
+    concept: str = ""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One page of results for the views."""
+
+    query: str
+    mode: str
+    total: int
+    took_ms: float
+    suggestion: str | None
+    rows: tuple[Row, ...] = ()
+    page: int = 1
+    limit: int = 10
+    note: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def stamp(article) -> str:
+    """What changes whenever an indexed article changes (compared on start to find stale entries)."""
+    updated = article.updated_at.isoformat() if article.updated_at else ""
+    return f"{article.version}|{updated}|{article.checksum}"
+
+
+def to_document(article) -> Document:
+    """An Article row as a search Document."""
+    return Document(
+        slug=article.slug, title=article.title, locale=article.locale,
+        category=article.category.slug if article.category else "",
+        tags=tuple(str(t) for t in (article.tags or ())), summary=article.summary or "",
+        body=article.body or "", concept=article.concept or "", stamp=stamp(article))
+
+
+class SearchService:
+    """Owns the backends of one app; safe to share between threads of a worker."""
+
+    def __init__(self, app):
+        self.mode = app.config.get("SEARCH_BACKEND", "hybrid")
+        if self.mode not in BACKENDS:
+            raise ValueError(f"SEARCH_BACKEND={self.mode!r}: choose one of {', '.join(MODES)}")
+        self.path = Path(app.config["HOME"]) / "search"
+        self.encoder = app.config.get("EMBEDDING_MODEL") or "minilm"
+        self.query_max = int(app.config.get("SEARCH_QUERY_MAX", 200))
+        self.auto = bool(app.config.get("AUTO_REINDEX", True))
+        self._backends = {}
+        self._lock = threading.Lock()
+        self._checked = False
+
+    # ---- backends --------------------------------------------------------------------
+    @property
+    def indexed_modes(self) -> tuple[str, ...]:
+        """Modes this install can serve: keyword-only installs skip the model entirely."""
+        return ("keyword",) if self.mode == "keyword" else MODES
+
+    def backend(self, mode: str | None = None):
+        """The backend for a mode (created once; all modes share one folder)."""
+        mode = mode if mode in self.indexed_modes else self.mode
+        with self._lock:
+            if mode not in self._backends:
+                opts = {} if mode == "keyword" else {
+                    "encoder": self.encoder, "cache_dir": str(self.path / "embedding-cache")}
+                self._backends[mode] = create_backend(mode, str(self.path), **opts)
+            return self._backends[mode]
+
+    @property
+    def writer(self):
+        """The backend that indexes: hybrid keeps both sides, keyword only its own."""
+        return self.backend("keyword" if self.mode == "keyword" else "hybrid")
+
+    # ---- keeping in step -------------------------------------------------------------
+    def apply(self, upserted=(), removed=()) -> None:
+        """Indexes saved articles and drops removed ones (Article rows or slugs); call after commit."""
+        docs, gone = [], set()
+        for item in removed:
+            gone.add(item if isinstance(item, str) else item.slug)
+        for article in upserted:
+            if getattr(article, "is_public", article.status == "published"):
+                docs.append(to_document(article))
+            else:
+                gone.add(article.slug)
+        if docs:
+            self.writer.index(docs)
+        if gone - {d.slug for d in docs}:
+            self.writer.remove(gone - {d.slug for d in docs})
+
+    def published(self) -> list:
+        """Every published article, with its category loaded."""
+        from portal import db
+        from portal.models import Article
+
+        rows = db.get_session().scalars(select(Article).where(Article.status == "published").order_by(Article.id))
+        return list(rows)
+
+    def rebuild(self, progress=None) -> int:
+        """Rebuilds the indexes from the database; progress(done, total) is called as it goes."""
+        docs = [to_document(a) for a in self.published()]
+        self.writer.rebuild(docs, progress)
+        self._checked = True
+        return len(docs)
+
+    def ensure_ready(self, progress=False) -> str:
+        """Checks the index against the database; rebuilds or patches it. Returns what it did."""
+        health = self.writer.health()
+        articles = self.published()
+        want = {a.slug: stamp(a) for a in articles}
+        if not health.ok:
+            current_app.logger.warning("search index needs a rebuild: %s", health.reason)
+            self._run_rebuild([to_document(a) for a in articles], progress)
+            action = f"rebuilt ({health.reason})"
+        else:
+            stale = [a for a in articles if health.stamps.get(a.slug) != want[a.slug]]
+            extra = set(health.stamps) - set(want)
+            if stale or extra:
+                current_app.logger.warning("search index stale: %d changed, %d removed", len(stale), len(extra))
+                self.apply(stale, extra)
+            action = f"patched ({len(stale)} updated, {len(extra)} removed)" if stale or extra else "ok"
+        self._checked = True
+        return action
+
+    def _run_rebuild(self, docs, progress) -> None:
+        if progress is True:
+            # the keyword side reports articles, then the semantic side passages to embed
+            with click.progressbar(length=max(len(docs), 1), label="indexing") as bar:
+                def step(done, total):
+                    bar.length, bar.pos = max(total, 1), done
+                    bar.update(0)
+                self.writer.rebuild(docs, step)
+        else:
+            self.writer.rebuild(docs, progress or None)
+
+    def _check_once(self) -> None:
+        """On first use in a worker, notice a missing/stale/corrupt index (unless turned off)."""
+        if self._checked or not self.auto:
+            return
+        with self._lock:
+            if self._checked:
+                return
+            self._checked = True
+        try:
+            self.ensure_ready()
+        except Exception:  # noqa: BLE001 - a broken index must not take search down with it
+            current_app.logger.exception("search index check failed")
+
+    # ---- querying --------------------------------------------------------------------
+    def search(self, query, mode=None, locale=None, category=None, limit=10, page=1) -> Answer:
+        """Runs a search and joins the hits with the database (published articles only)."""
+        self._check_once()
+        mode = mode or self.mode
+        backend = self.backend(mode)
+        start = time.perf_counter()
+        res: Results = backend.search((query or "")[: self.query_max], locale=locale or None,
+                                      category=category or None, limit=limit, page=page)
+        rows = self._rows(res.hits)
+        took = (time.perf_counter() - start) * 1000
+        return Answer(query=res.query, mode=backend.name, total=res.total, took_ms=round(took, 1),
+                      suggestion=res.suggestion, rows=rows, page=res.page, limit=res.limit, note=res.note)
+
+    def suggest(self, prefix, locale=None, limit=8) -> list[Row]:
+        """Titles for search-as-you-type."""
+        self._check_once()
+        return list(self._rows(self.backend("keyword").suggest((prefix or "")[: self.query_max], locale, limit)))
+
+    def _rows(self, hits) -> tuple[Row, ...]:
+        from portal import db
+        from portal.models import Article
+
+        if not hits:
+            return ()
+        found = {a.slug: a for a in db.get_session().scalars(
+            select(Article).where(Article.slug.in_([h.slug for h in hits]), Article.status == "published"))}
+        rows = []
+        for h in hits:
+            a = found.get(h.slug)
+            if a is None:        # unpublished since it was indexed: never show it
+                continue
+            rows.append(Row(slug=a.slug, title=a.title, locale=a.locale,
+                            category=a.category.slug if a.category else "",
+                            url=url_for("kb.article", slug=a.slug), snippet=h.snippet,
+                            score=round(float(h.score), 4), summary=a.summary or "", concept=a.concept or ""))
+        return tuple(rows)
+
+
+def init_app(app) -> None:
+    """Registers the search service, the search blueprint and `sportello reindex`."""
+    app.extensions["sportello.search"] = SearchService(app)
+    from portal.views import search as search_views
+
+    app.register_blueprint(search_views.bp)
+    app.cli.add_command(reindex_command)
+
+
+@click.command("reindex")
+@with_appcontext
+def reindex_command():
+    """Rebuild the keyword and semantic indexes from the database, with a progress bar."""
+    service = current_app.extensions["sportello.search"]
+    docs = [to_document(a) for a in service.published()]
+    click.echo(f"reindexing {len(docs)} published articles ({service.mode}, encoder {service.encoder})")
+    start = time.perf_counter()
+    service._run_rebuild(docs, True)
+    service._checked = True
+    click.echo(f"done in {time.perf_counter() - start:.1f}s")

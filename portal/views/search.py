@@ -1,0 +1,126 @@
+"""The search page, search-as-you-type and the JSON search API (CONTRACT.md)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from sqlalchemy import select
+
+from portal.search_service import MODES
+
+bp = Blueprint("search", __name__)
+
+MAX_LIMIT = 50
+MAX_PAGE = 100
+
+
+class BadParams(ValueError):
+    """Invalid query parameters, by field."""
+
+    def __init__(self, fields: dict):
+        super().__init__("invalid parameters")
+        self.fields = fields
+
+
+def _service():
+    return current_app.extensions["sportello.search"]
+
+
+def _params(args, default_limit=10) -> dict:
+    """Validated search parameters from a query string; raises BadParams naming the fields."""
+    errors, out = {}, {}
+    out["q"] = (args.get("q") or "").strip()
+    max_len = current_app.config.get("SEARCH_QUERY_MAX", 200)
+    if len(out["q"]) > max_len:
+        out["q"] = out["q"][:max_len]          # cut, not refused: a long paste still searches
+    mode = args.get("mode") or _service().mode
+    if mode not in MODES:
+        errors["mode"] = f"must be one of {', '.join(MODES)}"
+    out["mode"] = mode
+    locale = args.get("locale") or None
+    if locale and locale not in current_app.config["LOCALES"]:
+        errors["locale"] = f"must be one of {', '.join(current_app.config['LOCALES'])}"
+    out["locale"] = locale
+    out["category"] = args.get("category") or None
+    for name, default, hi in (("limit", default_limit, MAX_LIMIT), ("page", 1, MAX_PAGE)):
+        raw = args.get(name)
+        try:
+            value = int(raw) if raw not in (None, "") else default
+            if not 1 <= value <= hi:
+                raise ValueError
+            out[name] = value
+        except ValueError:
+            errors[name] = f"must be a whole number from 1 to {hi}"
+    if errors:
+        raise BadParams(errors)
+    return out
+
+
+@bp.errorhandler(BadParams)
+def _bad_params(exc):
+    if request.path.startswith("/api/"):
+        return jsonify(error="invalid parameters", fields=exc.fields), 400
+    return render_template("search/results.html", answer=None, params={}, errors=exc.fields,
+                           categories=_categories(), modes=MODES, related=[], ticket_url=None), 400
+
+
+def _categories():
+    from portal import db
+    from portal.models import Category
+
+    return list(db.get_session().scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+def _related(answer, locale):
+    """For an empty result: the suggestion's results, else articles close in meaning or popular."""
+    service = _service()
+    if answer.suggestion:
+        alt = service.search(answer.suggestion, mode="keyword", limit=5)
+        if alt.rows:
+            return list(alt.rows)
+    if answer.query and service.mode != "keyword":
+        alt = service.search(answer.query, mode="semantic", locale=locale, limit=5)
+        return list(alt.rows)
+    return []
+
+
+def _ticket_url(query):
+    if "tickets.new" in current_app.view_functions:
+        return url_for("tickets.new", q=query or None)
+    return None
+
+
+@bp.get("/search")
+def search_page():
+    """The results page: query kept in the box, filters, mode, pagination, suggestion."""
+    params = _params(request.args)
+    answer = _service().search(params["q"], params["mode"], params["locale"], params["category"],
+                               params["limit"], params["page"]) if params["q"] else None
+    related = _related(answer, params["locale"]) if answer is not None and not answer.rows else []
+    return render_template("search/results.html", answer=answer, params=params, errors={},
+                           categories=_categories(), modes=MODES, related=related,
+                           ticket_url=_ticket_url(params["q"]))
+
+
+@bp.get("/api/search")
+def api_search():
+    """JSON search exactly as CONTRACT.md describes (plus page, limit and note)."""
+    params = _params(request.args)
+    answer = _service().search(params["q"], params["mode"], params["locale"], params["category"],
+                               params["limit"], params["page"])
+    return jsonify({
+        "query": answer.query, "mode": answer.mode, "total": answer.total, "took_ms": answer.took_ms,
+        "suggestion": answer.suggestion, "page": answer.page, "limit": answer.limit, "note": answer.note,
+        "results": [{"slug": r.slug, "title": r.title, "locale": r.locale, "category": r.category,
+                     "url": r.url, "snippet": r.snippet, "score": r.score} for r in answer.rows],
+    })
+
+
+@bp.get("/api/suggest")
+def api_suggest():
+    """Search-as-you-type: titles whose words start with what was typed."""
+    q = (request.args.get("q") or "").strip()
+    locale = request.args.get("locale") or None
+    if locale and locale not in current_app.config["LOCALES"]:
+        return jsonify(error="invalid parameters", fields={"locale": "unknown locale"}), 400
+    rows = _service().suggest(q, locale) if q else []
+    return jsonify({"suggestions": [{"slug": r.slug, "title": r.title, "url": r.url, "locale": r.locale}
+                                    for r in rows]})

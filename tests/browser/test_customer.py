@@ -1,0 +1,67 @@
+"""A customer in a real browser: finds an answer and says so; another escalates to a ticket."""
+import re
+
+import pytest
+
+from tests.browser.conftest import screenshot
+
+
+def _needs(app, *endpoints):
+    missing = [e for e in endpoints if e not in app.view_functions]
+    if missing:
+        pytest.skip(f"not registered yet: {', '.join(missing)}")
+
+
+def test_customer_searches_opens_an_article_and_votes_helpful(app, starter, new_page):
+    _needs(app, "search.search_page", "tracking.feedback")
+    page = new_page()
+    page.goto("/")
+    page.fill("input[name=q]", "reopen a ticket")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_url(re.compile(r"/search\?"))
+    first = page.locator("main a[href*='/articles/']").first
+    first.wait_for()
+    first.click()
+    page.wait_for_url(re.compile(r"/articles/"))
+    assert page.locator("h1").first.inner_text().strip()
+    page.click("[data-feedback] button[name=helpful][value=yes]")
+    thanks = page.locator("[data-fb-thanks]")
+    thanks.wait_for(state="visible")
+    assert page.locator("[data-feedback] button[name=helpful][value=yes]").get_attribute("aria-pressed") == "true"
+    screenshot(page, "customer-voted-helpful")
+
+
+def test_customer_finds_nothing_escalates_and_sees_the_status_page(app, starter, new_page):
+    _needs(app, "search.search_page", "tickets.new", "tickets.status")
+    page = new_page()
+    page.goto("/")
+    page.fill("input[name=q]", "xylophone warranty claim in Atlantis")
+    page.press("input[name=q]", "Enter")
+    page.wait_for_url(re.compile(r"/search\?"))
+    page.locator("main a[href*='/tickets/new?']").first.click()
+    page.wait_for_url(re.compile(r"/tickets/new"))
+    # What the customer already tried travels with the form.
+    assert "xylophone" in (page.input_value("input[name=subject]") + page.input_value("input[name=q]"))
+    page.fill("input[name=email]", "customer@example.com")
+    if not page.input_value("input[name=subject]"):
+        page.fill("input[name=subject]", "Warranty claim")
+    page.fill("textarea[name=body]", "I could not find how to claim the warranty for my xylophone.")
+    page.click("form.ticket-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/tickets/s/"))
+    assert re.search(r"SP-\d{4}-\d+", page.content())
+    assert "xylophone" in page.content().lower()
+    screenshot(page, "customer-ticket-status")
+
+
+def test_ticket_form_without_javascript_search(app, starter, new_page):
+    """The contact form works on its own too: the reference and the status page come back."""
+    _needs(app, "tickets.new", "tickets.status")
+    page = new_page()
+    page.goto("/tickets/new")
+    page.fill("input[name=email]", "other@example.com")
+    page.fill("input[name=subject]", "Invoice question")
+    page.fill("textarea[name=body]", "Which address goes on the invoice?")
+    page.click("form.ticket-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/tickets/s/"))
+    assert "Invoice question" in page.locator("h1").inner_text()
+    screenshot(page, "ticket-form-status")
