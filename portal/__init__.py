@@ -70,9 +70,10 @@ def create_app(config=None):
 
     search_service.init_app(app)
 
-    from portal import limits, openapi
+    from portal import limits, openapi, storage_errors
 
     openapi.init_app(app)
+    storage_errors.init_app(app)
     # After the blueprints: limits are applied by endpoint name (later ones bind on first request).
     limits.init_app(app)
     app.jinja_env.globals["has_endpoint"] = lambda endpoint: endpoint in app.view_functions

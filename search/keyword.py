@@ -8,6 +8,7 @@ known words (`ticket`) at a lower weight; known words are not, which keeps preci
 """
 from __future__ import annotations
 
+import collections.abc
 import json
 import os
 import threading
@@ -23,7 +24,7 @@ from .base import (Document, Health, Hit, IndexBusy, Results, SearchBackend, cla
                    clean_query)
 from .locks import write_lock
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 OTHER = "xx"                        # fields for articles in a locale we have no stemmer for
 FIELD_LOCALES = analysis.LOCALES + (OTHER,)
 # title > tags > summary > body; tuned on the dev sets (bench/quality.py).
@@ -38,7 +39,7 @@ def _field_locale(locale: str | None) -> str:
 
 def _schema() -> Schema:
     fields = dict(
-        slug=ID(stored=True, unique=True), locale=ID(stored=True), category=ID(stored=True),
+        slug=ID(stored=True, unique=True, sortable=True), locale=ID(stored=True), category=ID(stored=True),
         concept=ID(stored=True), stamp=STORED, title_raw=STORED, text=STORED,
         # folded words of everything: the vocabulary for typo expansion and "did you mean"
         words=TEXT(analyzer=analysis.plain_analyzer()),
@@ -66,6 +67,29 @@ def edit_distance(a: str, b: str, cap: int = 3) -> int:
     return prev[-1]
 
 
+class _LazyFields(collections.abc.Mapping):
+    """A hit's stored fields, read from the index on first access."""
+
+    __slots__ = ("_searcher", "_docnum", "_fields")
+
+    def __init__(self, searcher, docnum):
+        self._searcher, self._docnum, self._fields = searcher, docnum, None
+
+    def _load(self) -> dict:
+        if self._fields is None:
+            self._fields = self._searcher.stored_fields(self._docnum)
+        return self._fields
+
+    def __getitem__(self, key):
+        return self._load()[key]
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __len__(self):
+        return len(self._load())
+
+
 class KeywordBackend(SearchBackend):
     """Whoosh index in `path`; safe for many reader and writer processes."""
 
@@ -77,6 +101,7 @@ class KeywordBackend(SearchBackend):
         self._ix = None
         self._searcher = None
         self._lock = threading.Lock()
+        self._correction_cache: dict = {}
 
     # ---- storage -------------------------------------------------------------------------
     @property
@@ -122,15 +147,21 @@ class KeywordBackend(SearchBackend):
             with self._lock:
                 ix = self._open()
             try:
-                writer = ix.writer(timeout=self.lock_timeout, delay=0.05)
+                # _lk=False: write_lock above already excludes other writers; whoosh's own lock
+                # would leak for good if the writer's constructor failed (disk full).
+                writer = ix.writer(timeout=self.lock_timeout, delay=0.05, _lk=False)
             except LockError as exc:   # a process that bypassed our lock (e.g. an old version)
                 raise IndexBusy(f"keyword index busy: {self.path}") from exc
             try:
                 fn(writer)
+                writer.commit()
             except BaseException:
-                writer.cancel()
+                # A failed commit (disk full) is cancelled too, so its temporary files go.
+                try:
+                    writer.cancel()
+                except Exception:  # noqa: BLE001 - the original error is the one to report
+                    pass
                 raise
-            writer.commit()
 
     # ---- SearchBackend -------------------------------------------------------------------
     def index(self, docs) -> None:
@@ -152,7 +183,7 @@ class KeywordBackend(SearchBackend):
             self.clear()
             with self._lock:
                 ix = self._open()
-            writer = ix.writer(timeout=self.lock_timeout, delay=0.05)
+            writer = ix.writer(timeout=self.lock_timeout, delay=0.05, _lk=False)  # see _write
             try:
                 for n, doc in enumerate(docs, 1):
                     writer.add_document(**self._fields(doc))
@@ -224,9 +255,21 @@ class KeywordBackend(SearchBackend):
 
     def _corrections(self, reader, word: str) -> list[str]:
         """Nearest known words to an unknown word: smallest edit distance, most frequent first."""
+        key = (word, reader.generation() if hasattr(reader, "generation") else None, id(reader))
+        cached = self._correction_cache.get(key)
+        if cached is None:
+            cached = self._correction_cache[key] = self._find_corrections(reader, word)
+            if len(self._correction_cache) > 5000:
+                self._correction_cache.clear()
+        return cached
+
+    @staticmethod
+    def _find_corrections(reader, word: str) -> list[str]:
         maxdist = 1 if len(word) <= 5 else 2
         found = []
-        for cand in reader.terms_within("words", word, maxdist, prefix=1):
+        # the first two letters must match: typos there are rare, and scanning the vocabulary
+        # under a 2-letter prefix is what keeps this fast on a large index
+        for cand in reader.terms_within("words", word, maxdist, prefix=2):
             dist = edit_distance(word, cand, maxdist)
             if dist <= maxdist and cand != word:
                 found.append((dist, -reader.doc_frequency("words", cand), cand))
@@ -303,7 +346,11 @@ class KeywordBackend(SearchBackend):
         if q is None:
             return [], parsed, 0
         results = searcher.search(q, limit=limit, filter=self._filter(locale, category))
-        rows = [(r["slug"], float(r.score), r.fields()) for r in results]
+        # slugs come from a column; stored fields (with the whole text) load only when a
+        # caller looks at them, i.e. for the hits of the page actually shown
+        slugs = searcher.reader().column_reader("slug")
+        rows = [(slugs[docnum], float(score), _LazyFields(searcher, docnum))
+                for score, docnum in results.top_n]
         return rows, parsed, len(results)
 
     def snippet_for(self, fields: dict, parsed: dict) -> str:

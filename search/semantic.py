@@ -152,11 +152,16 @@ class SemanticBackend(SearchBackend):
     def _meta_path(self) -> str:
         return os.path.join(self.path, "meta.json")
 
-    def _read_meta(self) -> dict | None:
+    def _read_meta(self, strict: bool = False) -> dict | None:
+        """The committed metadata; None if missing (or unreadable, unless strict)."""
         try:
             with open(self._meta_path, encoding="utf-8") as fh:
                 return json.load(fh)
         except FileNotFoundError:
+            return None
+        except ValueError:
+            if strict:
+                raise
             return None
 
     def _load(self, meta: dict) -> _Snapshot:
@@ -222,7 +227,9 @@ class SemanticBackend(SearchBackend):
                 return dict(meta["docs"]), list(meta["passages"]), np.asarray(snap.vectors), meta["generation"]
         except (OSError, ValueError, KeyError):
             pass
-        gen = meta.get("generation", 0) if isinstance(meta, dict) else 0
+        # an unreadable store starts over above every generation number still on disk
+        gens = [int(n[8:-4]) for n in os.listdir(self.path) if n.startswith("vectors-") and n[8:-4].isdigit()]
+        gen = max(gens + [meta.get("generation", 0) if isinstance(meta, dict) else 0])
         return {}, [], np.zeros((0, self.encoder.dim), np.float32), gen
 
     def _embed(self, texts: list[str], known: dict[str, np.ndarray], progress=None) -> np.ndarray:
@@ -308,7 +315,7 @@ class SemanticBackend(SearchBackend):
     def health(self) -> Health:
         """Checks the store matches the configured encoder and its files are consistent."""
         try:
-            meta = self._read_meta()
+            meta = self._read_meta(strict=True)
             if meta is None:
                 return Health(False, reason="missing")
             if not self._compatible(meta, check_model=self._encoder is not None):

@@ -3,6 +3,7 @@ from alembic import context
 
 from portal.db import Base, make_engine
 import portal.models  # noqa: F401  (registers the tables on Base.metadata)
+import portal.tracking.models  # noqa: F401  (deflection tracking tables, same metadata)
 
 config = context.config
 target_metadata = [Base.metadata]

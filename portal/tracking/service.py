@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.tracking.models import KINDS, ArticleDay, BotHit, DayTotals, Event, QueryDay, Visit, Vote
@@ -243,9 +243,10 @@ def _apply(session, visitor_id, visit_id, data, at):
 
 def _click(session, visit_id, norm):
     """Mark the visit's earlier searches for this query as clicked, in the events and per day."""
+    # A search that found nothing has no results to click (a link to a related article is not one).
     searches = session.execute(select(Event.id, Event.ts).where(
         Event.visit_id == visit_id, Event.kind == "search", Event.query_norm == norm,
-        Event.clicked.is_(False))).all()
+        Event.clicked.is_(False), or_(Event.results.is_(None), Event.results != 0))).all()
     if not searches:
         return
     session.execute(update(Event).where(Event.id.in_([i for i, _ in searches])).values(clicked=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
+from portal import tracking
 from portal.search_service import MODES
 
 bp = Blueprint("search", __name__)
@@ -95,6 +96,8 @@ def search_page():
     answer = _service().search(params["q"], params["mode"], params["locale"], params["category"],
                                params["limit"], params["page"]) if params["q"] else None
     related = _related(answer, params["locale"]) if answer is not None and not answer.rows else []
+    if answer is not None and params["page"] == 1:  # a further page is the same search
+        tracking.record_search(params["q"], answer.total, mode=answer.mode, locale=params["locale"])
     return render_template("search/results.html", answer=answer, params=params, errors={},
                            categories=_categories(), modes=MODES, related=related,
                            ticket_url=_ticket_url(params["q"]))
@@ -106,6 +109,8 @@ def api_search():
     params = _params(request.args)
     answer = _service().search(params["q"], params["mode"], params["locale"], params["category"],
                                params["limit"], params["page"])
+    if params["q"] and params["page"] == 1:  # a further page is the same search
+        tracking.record_search(params["q"], answer.total, mode=answer.mode, locale=params["locale"])
     return jsonify({
         "query": answer.query, "mode": answer.mode, "total": answer.total, "took_ms": answer.took_ms,
         "suggestion": answer.suggestion, "page": answer.page, "limit": answer.limit, "note": answer.note,

@@ -75,3 +75,185 @@ def test_no_acknowledged_ticket_is_lost_when_the_server_is_killed(home, server_f
     status, body = _post_json(restarted.url + "/api/tickets", {
         "email": "after@example.com", "subject": "After the crash", "body": "Still works after a restart?"})
     assert status == 201 and body["reference"] not in references
+
+
+@pytest.fixture(scope="module")
+def starter_home(tmp_path_factory):
+    """A home with the starter articles imported and indexed, prepared once and copied per test."""
+    folder = tmp_path_factory.mktemp("starter") / "home"
+    env = servers.home_env(folder)
+    env.pop("SPORTELLO_DATABASE_URL", None)
+    servers.prepare_home(env)
+    return folder
+
+
+@pytest.fixture
+def home_copy(starter_home, tmp_path):
+    """A private copy of the prepared home and its environment."""
+    import shutil
+
+    folder = tmp_path / "home"
+    shutil.copytree(starter_home, folder)
+    env = servers.home_env(folder)
+    env.pop("SPORTELLO_DATABASE_URL", None)
+    return folder, env
+
+
+def _db_rows(folder, sql):
+    conn = sqlite3.connect(folder / "sportello.db")
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def _api_search(url, q, mode="keyword"):
+    from urllib.parse import urlencode
+
+    with urllib.request.urlopen(f"{url}/api/search?{urlencode({'q': q, 'mode': mode, 'limit': 20})}",
+                                timeout=30) as resp:
+        return [r["slug"] for r in json.loads(resp.read())["results"]]
+
+
+def _settled_search(url, q, mode="keyword", timeout=90):
+    """Search until the answer is not empty: each worker checks (and may rebuild) the index on start."""
+    deadline = time.monotonic() + timeout
+    while True:
+        slugs = _api_search(url, q, mode)
+        if slugs or time.monotonic() > deadline:
+            return slugs
+        time.sleep(0.5)
+
+
+def _start_and_wait(env, *args, marker):
+    """Start a sportello command and return once its output shows marker (the work has begun)."""
+    import subprocess
+
+    proc = subprocess.Popen([servers.PYTHON, "-c", "from portal.cli import main; main()", *args],
+                            env={**env, "PYTHONUNBUFFERED": "1"}, cwd=servers.ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if marker in line:
+            return proc, seen
+    raise AssertionError(f"{marker!r} never appeared: {''.join(seen)[-2000:]}")
+
+
+@pytest.mark.parametrize("delay", [0.3, 2.0])
+def test_a_reindex_killed_midway_leaves_a_usable_index(home_copy, server_factory, delay):
+    folder, env = home_copy
+    proc, _ = _start_and_wait(env, "reindex", marker="reindexing")
+    time.sleep(delay)
+    proc.kill()  # SIGKILL: no cleanup, locks held at the time die with the process
+    proc.wait(timeout=30)
+    published = _db_rows(folder, "select count(*) from articles where status = 'published'")[0][0]
+    assert published == 252, "the database lost articles"
+    server = server_factory(env, workers=2)
+    assert "en-faq-reopen" in _settled_search(server.url, "reopen a solved ticket")
+    assert _settled_search(server.url, "tempo di prima risposta", mode="semantic")
+    assert "en-faq-lost-link" in _settled_search(server.url, "lost link", mode="hybrid")
+    # The next reindex runs to its end: no stale lock survived the killed process.
+    result = servers.sportello(env, "reindex", timeout=300)
+    assert "done in" in result.stdout and "LockError" not in result.stdout + result.stderr
+
+
+def test_an_import_killed_midway_leaves_no_half_written_article(tmp_path, home, server_factory):
+    from portal.content import render_markdown
+
+    folder, env = home
+    proc, seen = _start_and_wait(env, "import", str(servers.ROOT / "articles"), marker="created")
+    while sum(1 for line in seen if line.startswith("created")) < 40:
+        seen.append(proc.stdout.readline())
+    proc.kill()
+    proc.wait(timeout=30)
+    rows = _db_rows(folder, "select slug, title, body, html, checksum, status from articles")
+    assert 40 <= len(rows) < 252, len(rows)
+    for slug, title, body, html, checksum, status in rows:
+        assert title and body and checksum and status == "published", slug
+        assert html == render_markdown(body)[0], f"{slug}: stored HTML does not match its body"
+    # Importing again completes the job: what was saved is unchanged, the rest is created.
+    result = servers.sportello(env, "import", str(servers.ROOT / "articles"), timeout=600)
+    assert "0 failed" in result.stdout and f"{len(rows)} unchanged" in result.stdout, result.stdout[-500:]
+    server = server_factory(env, workers=1)
+    assert "en-faq-reopen" in _settled_search(server.url, "reopen a solved ticket")
+
+
+class _Browser:
+    """A cookie-keeping HTTP client that submits forms with their CSRF token, as a writer would."""
+
+    def __init__(self, base):
+        import http.cookiejar
+
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def get(self, path):
+        with self.opener.open(self.base + path, timeout=60) as resp:
+            return resp.read().decode()
+
+    def post_form(self, path, page, fields):
+        import re
+        from urllib.parse import urlencode
+
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        req = urllib.request.Request(self.base + path, data=urlencode({**fields, "csrf_token": token}).encode(),
+                                     method="POST")
+        with self.opener.open(req, timeout=120) as resp:
+            return resp.status, resp.read().decode()
+
+
+def test_publishing_while_reindexing_loses_nothing(home_copy, server_factory, tmp_path):
+    import re
+    import subprocess
+
+    folder, env = home_copy
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    for n in range(8):
+        (extra / f"en-zz-{n}.md").write_text(
+            f"---\ntitle: Zanzibar topic {n}\nslug: en-zz-{n}\nlocale: en\ncategory: faq\nstatus: review\n---\n"
+            f"Zanzibar{n}unique is the word that only this article holds.\n", encoding="utf-8")
+    servers.sportello(env, "import", str(extra))
+    servers.sportello(env, "user", "create", "--email", "w@example.com", "--role", "writer", "--password", "password123")
+    ids = dict(_db_rows(folder, "select slug, id from articles where slug like 'en-zz-%'"))
+    server = server_factory(env, workers=2)
+    writer = _Browser(server.url)
+    login_page = writer.get("/auth/login")
+    writer.post_form("/auth/login", login_page, {"email": "w@example.com", "password": "password123"})
+
+    reindexes = subprocess.Popen(
+        [servers.PYTHON, "-c", "from portal.cli import main\nfor _ in range(3):\n"
+         "    try:\n        main(['reindex'])\n    except SystemExit as e:\n        assert not e.code, e.code"],
+        env=env, cwd=servers.ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    statuses = []
+    for slug, art_id in sorted(ids.items()):
+        page = writer.get(f"/write/{art_id}")
+        version = re.search(r'name="version"[^>]*value="(\d+)"', page).group(1)
+        status, body = writer.post_form(f"/write/{art_id}/status", page, {"action": "publish", "version": version})
+        statuses.append((slug, status, "Done" in body))
+        time.sleep(0.2)
+    output, _ = reindexes.communicate(timeout=600)
+    assert reindexes.returncode == 0, output[-3000:]
+    assert "LockError" not in output and "busy" not in output.lower(), output[-3000:]
+    assert all(status == 200 and done for _, status, done in statuses), statuses
+    assert {s for s, st in _db_rows(folder, "select slug, status from articles where slug like 'en-zz-%'")
+            if st == "published"} == set(ids)
+    log = (tmp_path / "gunicorn-0.log").read_text()
+    assert "LockError" not in log and "Traceback" not in log, log[-3000:]
+    missing = [slug for slug in ids if slug not in _api_search(server.url, f"Zanzibar{slug[-1]}unique")]
+    assert not missing, f"published but lost from the index: {missing}"
+
+
+@pytest.mark.xfail(reason="search/keyword.py rebuild() clears the index, then refills it: readers see no "
+                          "results until it ends (reported to the search area)", strict=False)
+def test_search_keeps_answering_during_a_reindex(home_copy, server_factory):
+    folder, env = home_copy
+    server = server_factory(env, workers=1)
+    assert "en-faq-reopen" in _api_search(server.url, "reopen a solved ticket")
+    proc, _ = _start_and_wait(env, "reindex", marker="reindexing")
+    empty = 0
+    while proc.poll() is None:
+        empty += not _api_search(server.url, "reopen a solved ticket")
+        time.sleep(0.05)
+    assert proc.returncode == 0
+    assert empty == 0, f"{empty} searches found nothing while the index was rebuilt"
