@@ -115,7 +115,7 @@ def _target(route, slugs, rng):
     return "POST", "/api/tickets", body, 201
 
 
-async def _run(port, routes, weights, clients, duration, slugs, stats):
+async def _run(port, routes, weights, clients, duration, slugs, stats, think=0.0):
     deadline = time.monotonic() + duration
 
     async def worker(n):
@@ -132,6 +132,8 @@ async def _run(port, routes, weights, clients, duration, slugs, stats):
                     client.close()
                     ok, detail = False, f"{type(exc).__name__} on {path}"
                 stats.add(route, time.perf_counter() - start, ok, detail)
+                if think:  # a person reading the page before the next click
+                    await asyncio.sleep(rng.expovariate(1 / think))
         finally:
             client.close()
 
@@ -140,10 +142,10 @@ async def _run(port, routes, weights, clients, duration, slugs, stats):
     return time.monotonic() - started
 
 
-def measure(port, routes, weights, clients, duration, slugs):
+def measure(port, routes, weights, clients, duration, slugs, think=0.0):
     """Drive the server for duration seconds; return (Stats, elapsed seconds)."""
     stats = Stats()
-    elapsed = asyncio.run(_run(port, routes, weights, clients, duration, slugs, stats))
+    elapsed = asyncio.run(_run(port, routes, weights, clients, duration, slugs, stats, think))
     return stats, elapsed
 
 
@@ -187,7 +189,10 @@ def main(argv=None):
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--model", default=None, help="SPORTELLO_EMBEDDING_MODEL (default: the portal's)")
-    parser.add_argument("--home", default=None, help="an existing prepared home instead of a fresh one")
+    parser.add_argument("--home", default=None, help="a home folder to reuse (prepared on first use)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a client waits between requests in the mixed run (default 0: "
+                             "back to back, which measures the ceiling; latency then grows with the queue)")
     args = parser.parse_args(argv)
     solo = args.solo or max(5.0, args.duration / 4)
     workers = args.workers or max(2, __import__("os").cpu_count() or 1)
@@ -201,7 +206,7 @@ def main(argv=None):
 
             if os.environ.get("SPORTELLO_EMBEDDING_MODEL"):
                 env["SPORTELLO_EMBEDDING_MODEL"] = os.environ["SPORTELLO_EMBEDDING_MODEL"]
-        if not args.home:
+        if not (home / "sportello.db").exists() or not args.home:
             t0 = time.monotonic()
             prepare_home(env)
             print(f"fresh home {home}: init + import of the starter articles in {time.monotonic() - t0:.0f} s")
@@ -212,12 +217,17 @@ def main(argv=None):
         with Server(env, workers=workers, threads=args.threads, log=Path(tmp) / "gunicorn.log") as portal:
             measure(portal.port, [r for r, _ in MIX], [w for _, w in MIX], 4, 3, slugs)  # warm every worker
             mixed, mixed_elapsed = measure(portal.port, [r for r, _ in MIX], [w for _, w in MIX], args.clients,
-                                           args.duration, slugs)
+                                           args.duration, slugs, args.think)
             article_stats, article_elapsed = measure(portal.port, ["article"], [1], args.clients, solo, slugs)
+        log = (Path(tmp) / "gunicorn.log").read_text(errors="replace")
+        if "Traceback" in log:
+            print("\nserver errors (last traceback in the gunicorn log):")
+            print(log[log.rindex("Traceback") - 300:][:3000])
         print(f"\n{args.clients} clients, gunicorn {workers} workers x {args.threads} threads, "
               f"model {env.get('SPORTELLO_EMBEDDING_MODEL', '(default)')}")
         hello_rows = report("ceiling: bare Flask hello, alone", hello_stats, hello_elapsed)
-        rows = report("mixed: home, article, search, ticket creation", mixed, mixed_elapsed)
+        rows = report(f"mixed: home, article, search, ticket creation (think time {args.think:g} s)", mixed,
+                      mixed_elapsed)
         article_rows = report("article page, alone", article_stats, article_elapsed)
     errors = sum(r["errors"] for r in rows.values()) + sum(r["errors"] for r in article_rows.values())
     ratio = article_rows["article"]["rps"] / hello_rows["hello"]["rps"]

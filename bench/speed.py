@@ -66,7 +66,9 @@ def paragraph_pool() -> dict[str, list[str]]:
         if name in sets():
             for doc in load_documents(sets()[name][0]):
                 for para in re.split(r"\n\s*\n", doc.body):
-                    para = para.strip()
+                    # a list (banking77's example phrasings) becomes prose: a KB made of lists
+                    # would have many more passages per article than real ones do
+                    para = " ".join(re.sub(r"^\s*[-*]\s+", "", line).strip() for line in para.splitlines()).strip()
                     if len(para.split()) >= 12 and not para.startswith("#") and doc.locale in pool:
                         pool[doc.locale].append(para)
     rng = random.Random(1)

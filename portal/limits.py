@@ -117,9 +117,12 @@ def init_app(app):
                 app.view_functions[endpoint] = view
                 bound.add(endpoint)
 
+    def bind_late_areas():
+        if not bound >= ENDPOINTS.keys() & app.view_functions.keys():
+            bind()
+
     bind()
-    app.extensions["sportello.limits_bind"] = bind
-    app.before_request(lambda: None if bound >= ENDPOINTS.keys() & app.view_functions.keys() else bind())
+    app.before_request(bind_late_areas)
     return limiter
 
 

@@ -8,8 +8,8 @@ tune than reciprocal rank fusion):
 
   S(d)  keyword BM25F score / the best BM25F score of the query ("theoretical min-max" with
         BM25's floor of 0); 0 for documents the keyword side did not retrieve.
-  D(d)  dense cosine min-max normalized over the best DENSE_POOL documents of the query
-        (scores below that pool's floor clip to 0). Cosines of small encoders crowd into a
+  D(d)  dense cosine min-max normalized between the query's best and its DENSE_POOL-th best
+        document (scores below that floor clip to 0). Cosines of small encoders crowd into a
         narrow band, so their absolute values say little; their spread within a query does.
   w     the dense weight: from a table per encoder family and query language (the locale
         filter when given, otherwise guessed from stop words and diacritics). An English-only
@@ -35,7 +35,7 @@ from .keyword import KeywordBackend
 from .semantic import SemanticBackend
 
 KEYWORD_POOL = 100
-DENSE_POOL = 30
+DENSE_POOL = 10          # dense-only candidates, and the depth whose score is the normalization floor
 SIBLING_WEIGHT = 0.3     # share of a translation's score an article inherits
 
 # Dense weight by encoder family (matched in the encoder name) and query language.
@@ -91,10 +91,11 @@ def fuse(keyword: list[tuple[str, float]], dense: dict[str, float], w: float,
     ranked_dense = sorted(dense.values(), reverse=True)
     if ranked_dense:
         hi = ranked_dense[0]
-        lo = ranked_dense[min(dense_pool, len(ranked_dense)) - 1]
+        lo = ranked_dense[min(DENSE_POOL, len(ranked_dense)) - 1]
         span = hi - lo if hi > lo else 1.0
     pool = set(sparse)
-    pool.update(s for s, c in sorted(dense.items(), key=lambda kv: -kv[1])[:dense_pool] if c >= dense_floor)
+    pool.update(s for s, c in sorted(dense.items(), key=lambda kv: -kv[1])[:max(dense_pool, DENSE_POOL)]
+                if c >= dense_floor)
     fused = []
     for slug in pool:
         d = max(0.0, (dense[slug] - lo) / span) if slug in dense else 0.0
@@ -192,14 +193,19 @@ class HybridBackend(SearchBackend):
         if not text or not analysis.words(text):
             return Results(query=text, total=0, page=page, limit=limit, mode=self.name, note=note or "empty")
         rows, parsed, kw_total = self.keyword.scored(text, locale, category, limit=max(KEYWORD_POOL, page * limit))
-        snap, idx, scores, passages = self.semantic.scored(text, locale, category)
+        snap, idx, scores, passage_scores = self.semantic.scored(text, locale, category)
         dense = {}
         where = {}
         if snap is not None and len(idx):
             slugs = snap.slugs
-            want = set(r[0] for r in rows)
-            top = np.argsort(-scores)[:max(DENSE_POOL, page * limit)]
-            chosen = set(top.tolist()) | {i for i, d in enumerate(idx) if slugs[d] in want}
+            want = min(max(DENSE_POOL, page * limit), len(scores))
+            top = np.argpartition(-scores, want - 1)[:want] if want < len(scores) else np.arange(len(scores))
+            position = {snap.slugs[d]: i for i, d in enumerate(idx)} if locale or category else None
+            chosen = set(top.tolist())
+            for slug in (r[0] for r in rows):     # exact dense score for every keyword candidate
+                i = position.get(slug) if position is not None else snap.position.get(slug)
+                if i is not None:
+                    chosen.add(i)
             for i in chosen:
                 dense[slugs[idx[i]]] = float(scores[i])
                 where[slugs[idx[i]]] = i
@@ -220,10 +226,9 @@ class HybridBackend(SearchBackend):
                                 category=f.get("category", ""), concept=f.get("concept", "")))
             elif slug in where:
                 i = where[slug]
-                hits.append(self.semantic.hit(snap, int(idx[i]), score, int(passages[i]), text))
-            else:                   # brought in by a translation: snippet from its first passage
-                doc = snap.position[slug]
-                hits.append(self.semantic.hit(snap, doc, score, int(snap.starts[doc]), text))
+                hits.append(self.semantic.hit(snap, int(idx[i]), score, passage_scores, text))
+            else:                   # brought in by a translation
+                hits.append(self.semantic.hit(snap, snap.position[slug], score, passage_scores, text))
         total = kw_total + sum(1 for s, _ in fused if s not in fields)
         return Results(query=text, total=total, hits=tuple(hits), page=page, limit=limit, mode=self.name,
                        suggestion=self.keyword._suggestion(text, parsed["corrections"]), note=note)

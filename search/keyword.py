@@ -30,6 +30,10 @@ FIELD_LOCALES = analysis.LOCALES + (OTHER,)
 # title > tags > summary > body; tuned on the dev sets (bench/quality.py).
 FIELD_BOOSTS = {"title": 2.5, "tags": 2.0, "summary": 1.5, "body": 1.0}
 EXPANSION_WEIGHT = 0.6              # a corrected word counts less than a word typed right
+WORDS_BOOST = 0.3                   # weight of exact-word matches (see _query)
+MAX_TERMS = 10                      # (locale, term) pairs scored per query, rarest first
+COMMON_SHARE = 0.25                 # a term in more than this share of documents is dropped...
+COMMON_MIN_DF = 50                  # ...once it is in more than this many (small KBs keep all)
 MIN_FUZZY_LEN = 4                   # shorter words have too many neighbours to guess from
 
 
@@ -306,14 +310,32 @@ class KeywordBackend(SearchBackend):
 
     @staticmethod
     def _query(parsed: dict, reader):
-        # only terms the index holds: a clause per absent term costs a lookup per segment
-        clauses = []
+        """An OR of per-field term clauses, pruned for speed (see MAX_TERMS, COMMON_SHARE)."""
+        found: dict[tuple[str, str], list] = {}      # (locale, term) -> [(field, weight, df)]
         for loc, weights in parsed["terms"].items():
             for term, weight in weights.items():
                 for field, boost in FIELD_BOOSTS.items():
-                    if (f"{field}_{loc}", term) in reader:
-                        clauses.append(Term(f"{field}_{loc}", term, boost=boost * weight))
-        if not clauses:     # only stop words (or unknown words): match the plain vocabulary
+                    df = reader.doc_frequency(f"{field}_{loc}", term)
+                    if df:      # absent terms would cost a lookup per segment for nothing
+                        found.setdefault((loc, term), []).append((field, boost * weight, df))
+        if found:
+            # Whoosh scores postings in Python, so a long question over a big index is slow;
+            # the rarest terms carry the ranking (BM25's IDF), so only they are kept: terms in
+            # more than COMMON_SHARE of the documents go unless nothing rarer is left, and at
+            # most MAX_TERMS (locale, term) pairs are scored.
+            limit = max(COMMON_MIN_DF, int(COMMON_SHARE * reader.doc_count()))
+            by_df = sorted(found.items(), key=lambda kv: max(df for _, _, df in kv[1]))
+            rare = [kv for kv in by_df if max(df for _, _, df in kv[1]) <= limit]
+            chosen = (rare or by_df[:1])[:MAX_TERMS]
+            clauses = [Term(f"{field}_{loc}", term, boost=weight)
+                       for (loc, term), fields in chosen for field, weight, _ in fields]
+            if WORDS_BOOST:
+                # the exact (folded, unstemmed) words too, in any language: rewards literal
+                # matches that stemming blurs, and words the query's language doesn't stem well
+                limit_words = max(COMMON_MIN_DF, int(COMMON_SHARE * reader.doc_count()))
+                clauses += [Term("words", w, boost=WORDS_BOOST) for w in parsed.get("fallback", ())
+                            if 0 < reader.doc_frequency("words", w) <= limit_words]
+        else:           # only stop words (or unknown words): match the plain vocabulary
             clauses = [Term("words", w) for w in parsed.get("fallback", ()) if ("words", w) in reader]
         return Or(clauses) if clauses else None
 

@@ -1,8 +1,12 @@
 """Semantic search: passages embedded by an encoder, stored as numpy arrays on disk.
 
 Layout of the store folder:
-    meta.json        the commit point: encoder spec/name/dim, generation, documents, passages
+    meta.json        the commit point: encoder spec/name/dim, generation, documents, file names
     vectors-G.npy    float32 (passages, dim), L2-normalized, rows grouped by document
+    hashes-G.npy     text hash per passage (unchanged passages keep their vectors on rebuild)
+    excerpts-G.bin   the start of each passage's text (UTF-8), sliced by offsets-G.npy
+All arrays are memory-mapped, so worker processes share them through the page cache and a
+reload after another process's commit reads only the small meta.json.
 Every write makes a new vectors file and then replaces meta.json atomically (temp file +
 fsync + os.replace), so a crash leaves the previous generation intact. Readers check the
 meta file's identity on each search and reload when another process committed. Vectors of a
@@ -24,7 +28,7 @@ from .base import Document, Health, Hit, Results, SearchBackend, clamp_paging, c
 from .locks import write_lock
 from .passages import split_passages
 
-FORMAT = 1
+FORMAT = 2
 EXCERPT_CHARS = 300
 
 
@@ -73,9 +77,10 @@ def _atomic_write(path: str, write) -> None:
 class _Snapshot:
     """One loaded generation of the store: vectors plus per-document arrays for filtering."""
 
-    def __init__(self, meta: dict, vectors: np.ndarray):
+    def __init__(self, meta: dict, vectors: np.ndarray, offsets: np.ndarray, excerpts: np.ndarray):
         self.meta = meta
         self.vectors = vectors
+        self.offsets, self.excerpts = offsets, excerpts
         self.slugs = list(meta["docs"])
         docs = meta["docs"]
         self.locales = np.array([docs[s]["locale"] for s in self.slugs], dtype=object)
@@ -85,23 +90,38 @@ class _Snapshot:
         # translations share a concept: slug -> concept and concept -> slugs, for fusion
         self.concepts = {s: docs[s]["concept"] for s in self.slugs if docs[s].get("concept")}
         self.position = {s: i for i, s in enumerate(self.slugs)}
+        self._selections: dict = {}
         self.members: dict[str, list[str]] = {}
         for slug, concept in self.concepts.items():
             self.members.setdefault(concept, []).append(slug)
 
+    def excerpt(self, row: int) -> str:
+        """The stored start of passage `row`."""
+        return bytes(self.excerpts[int(self.offsets[row]):int(self.offsets[row + 1])]).decode("utf-8", "replace")
+
     def doc_scores(self, qvec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(best passage score per document, index of that passage) for a query vector."""
+        """(best passage score per document, score of every passage) for a query vector."""
         if not self.slugs:
-            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+            return np.zeros(0, np.float32), np.zeros(0, np.float32)
         scores = self.vectors @ qvec
-        best = np.maximum.reduceat(scores, self.starts)
-        # index of the best passage: the first row in each document's range equal to its max
-        owner = np.repeat(np.arange(len(self.slugs)), self.ends - self.starts)
-        is_best = scores >= best[owner]
-        first = np.full(len(self.slugs), -1, dtype=np.int64)
-        rows = np.nonzero(is_best)[0]
-        first[owner[rows][::-1]] = rows[::-1]
-        return best, first
+        return np.maximum.reduceat(scores, self.starts), scores
+
+    def best_row(self, doc: int, row_scores: np.ndarray) -> int:
+        """The row of a document's best passage."""
+        start, end = int(self.starts[doc]), int(self.ends[doc])
+        return start + int(np.argmax(row_scores[start:end])) if end > start else -1
+
+    def selection(self, locale, category) -> np.ndarray:
+        """Indexes of the documents passing the filters (memoized per snapshot)."""
+        key = (locale, category)
+        if key not in self._selections:
+            mask = np.ones(len(self.slugs), bool)
+            if locale:
+                mask &= self.locales == locale
+            if category:
+                mask &= self.categories == category
+            self._selections[key] = np.nonzero(mask)[0]
+        return self._selections[key]
 
 
 class SemanticBackend(SearchBackend):
@@ -165,10 +185,16 @@ class SemanticBackend(SearchBackend):
             return None
 
     def _load(self, meta: dict) -> _Snapshot:
-        vectors = np.load(os.path.join(self.path, meta["vectors"]), mmap_mode="r")
-        if vectors.shape != (len(meta["passages"]), meta["dim"]) or vectors.dtype != np.float32:
+        files = meta["files"]
+        vectors = np.load(os.path.join(self.path, files["vectors"]), mmap_mode="r")
+        offsets = np.load(os.path.join(self.path, files["offsets"]), mmap_mode="r")
+        blob = os.path.join(self.path, files["excerpts"])
+        excerpts = np.memmap(blob, dtype=np.uint8, mode="r") if os.path.getsize(blob) else np.zeros(0, np.uint8)
+        n = meta["passages"]
+        if vectors.shape != (n, meta["dim"]) or vectors.dtype != np.float32 or len(offsets) != n + 1 \
+                or int(offsets[-1]) != len(excerpts):
             raise ValueError(f"vectors shape {vectors.shape} does not match meta.json")
-        return _Snapshot(meta, vectors)
+        return _Snapshot(meta, vectors, offsets, excerpts)
 
     def _snapshot(self) -> _Snapshot | None:
         """The latest committed generation, reloaded only when meta.json changed on disk."""
@@ -203,16 +229,26 @@ class SemanticBackend(SearchBackend):
     def _commit(self, docs: dict, passages: list, vectors: np.ndarray, generation: int) -> None:
         """Writes a new generation and makes it current; removes files two generations old."""
         os.makedirs(self.path, exist_ok=True)
-        name = f"vectors-{generation}.npy"
-        _atomic_write(os.path.join(self.path, name), lambda fh: np.save(fh, vectors))
+        files = {kind: f"{kind}-{generation}.{ext}" for kind, ext in
+                 (("vectors", "npy"), ("hashes", "npy"), ("offsets", "npy"), ("excerpts", "bin"))}
+        encoded = [p[0].encode("utf-8") for p in passages]
+        offsets = np.zeros(len(encoded) + 1, np.int64)
+        offsets[1:] = np.cumsum([len(e) for e in encoded]) if encoded else []
+        hashes = np.array([p[1] for p in passages], dtype="S20") if passages else np.zeros(0, "S20")
+        for kind, write in (("vectors", lambda fh: np.save(fh, vectors)), ("hashes", lambda fh: np.save(fh, hashes)),
+                            ("offsets", lambda fh: np.save(fh, offsets)), ("excerpts", lambda fh: fh.write(b"".join(encoded)))):
+            _atomic_write(os.path.join(self.path, files[kind]), write)
         meta = {"format": FORMAT, "encoder_spec": self.encoder_spec, "encoder": self.encoder.name,
-                "dim": int(self.encoder.dim), "generation": generation, "vectors": name,
-                "docs": docs, "passages": passages}
+                "dim": int(self.encoder.dim), "generation": generation, "files": files,
+                "docs": docs, "passages": len(passages)}
         data = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         _atomic_write(self._meta_path, lambda fh: fh.write(data))
+        keep = {str(generation), str(generation - 1)}
         for old in os.listdir(self.path):
             # keep the previous generation: a reader may have read its meta a moment ago
-            if old.startswith("vectors-") and old not in (name, f"vectors-{generation - 1}.npy"):
+            stem, _, _ = old.partition(".")
+            kind, _, gen = stem.rpartition("-")
+            if kind in files and gen.isdigit() and gen not in keep:
                 try:
                     os.remove(os.path.join(self.path, old))
                 except FileNotFoundError:
@@ -224,11 +260,14 @@ class SemanticBackend(SearchBackend):
         try:
             if meta and self._compatible(meta, check_model=True):
                 snap = self._load(meta)
-                return dict(meta["docs"]), list(meta["passages"]), np.asarray(snap.vectors), meta["generation"]
+                hashes = np.load(os.path.join(self.path, meta["files"]["hashes"]))
+                passages = [[snap.excerpt(i), h.decode()] for i, h in enumerate(hashes)]
+                return dict(meta["docs"]), passages, np.asarray(snap.vectors), meta["generation"]
         except (OSError, ValueError, KeyError):
             pass
         # an unreadable store starts over above every generation number still on disk
-        gens = [int(n[8:-4]) for n in os.listdir(self.path) if n.startswith("vectors-") and n[8:-4].isdigit()]
+        gens = [int(n.partition(".")[0].rpartition("-")[2]) for n in os.listdir(self.path)
+                if n.partition(".")[0].rpartition("-")[2].isdigit()]
         gen = max(gens + [meta.get("generation", 0) if isinstance(meta, dict) else 0])
         return {}, [], np.zeros((0, self.encoder.dim), np.float32), gen
 
@@ -332,18 +371,13 @@ class SemanticBackend(SearchBackend):
             self._snap = self._snap_key = None
 
     def scored(self, query: str, locale=None, category=None) -> tuple[_Snapshot | None, np.ndarray, np.ndarray, np.ndarray]:
-        """(snapshot, candidate doc indexes, their scores, their best passage) for all matching docs."""
+        """(snapshot, candidate doc indexes, their scores, every passage's score)."""
         snap = self._snapshot()
         if snap is None or not snap.slugs:
-            return snap, np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.int64)
-        best, passage = snap.doc_scores(self.encode_query(query))
-        mask = np.ones(len(snap.slugs), bool)
-        if locale:
-            mask &= snap.locales == locale
-        if category:
-            mask &= snap.categories == category
-        idx = np.nonzero(mask)[0]
-        return snap, idx, best[idx], passage[idx]
+            return snap, np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.float32)
+        best, rows = snap.doc_scores(self.encode_query(query))
+        idx = snap.selection(locale, category)
+        return snap, idx, best[idx], rows
 
     def search(self, query, locale=None, category=None, limit=10, page=1) -> Results:
         """Nearest articles by their best passage; every article matches, so total is the pool."""
@@ -351,17 +385,20 @@ class SemanticBackend(SearchBackend):
         text, note = clean_query(query)
         if not text or not analysis.words(text):
             return Results(query=text, total=0, page=page, limit=limit, mode=self.name, note=note or "empty")
-        snap, idx, scores, passage = self.scored(text, locale, category)
-        order = np.argsort(-scores, kind="stable")[(page - 1) * limit: page * limit]
-        hits = tuple(self.hit(snap, int(idx[i]), float(scores[i]), int(passage[i]), text) for i in order)
+        snap, idx, scores, rows = self.scored(text, locale, category)
+        want = min(page * limit, len(scores))
+        top = np.argpartition(-scores, want - 1)[:want] if 0 < want < len(scores) else np.arange(len(scores))
+        order = top[np.argsort(-scores[top], kind="stable")][(page - 1) * limit: page * limit]
+        hits = tuple(self.hit(snap, int(idx[i]), float(scores[i]), rows, text) for i in order)
         return Results(query=text, total=len(idx), hits=hits, page=page, limit=limit, mode=self.name, note=note)
 
-    def hit(self, snap: _Snapshot, doc: int, score: float, passage: int, query: str) -> Hit:
+    def hit(self, snap: _Snapshot, doc: int, score: float, rows: np.ndarray, query: str) -> Hit:
         """A Hit for document number `doc`, its snippet taken from its best passage."""
         slug = snap.slugs[doc]
+        passage = snap.best_row(doc, rows)
         info = snap.meta["docs"][slug]
         loc = info["locale"] if info["locale"] in analysis.LOCALES else None
-        excerpt = snap.meta["passages"][passage][0] if passage >= 0 else ""
+        excerpt = snap.excerpt(passage) if passage >= 0 else ""
         return Hit(slug=slug, score=score, title=info["title"], locale=info["locale"],
                    category=info["category"], concept=info.get("concept", ""),
                    snippet=analysis.snippet(excerpt, set(analysis.terms(query, loc)), loc))

@@ -110,6 +110,6 @@ def test_vectors_are_normalized_float32(tmp_path, docs):
     sb = SemanticBackend(tmp_path / "v", encoder="fake")
     sb.index(docs)
     meta = json.loads((tmp_path / "v" / "meta.json").read_text())
-    vecs = np.load(tmp_path / "v" / meta["vectors"])
+    vecs = np.load(tmp_path / "v" / meta["files"]["vectors"])
     assert vecs.dtype == np.float32
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
