@@ -86,7 +86,9 @@ def main(argv=None):
             sub = [d for d in data if d[4] == lang]
             row = [score(sub, locales, lambda _l, w=w: w, DENSE_POOL, floor, concepts, members, SIBLING_WEIGHT) for w in grid]
             print(f"  lang={lang!s:<5} n={len(sub):<4} " + " ".join(f"{grid[i]:.1f}:{v:.3f}" for i, v in enumerate(row)))
-        table = score(data, locales, lambda l: dense_weight(enc, l), DENSE_POOL, floor, concepts, members, SIBLING_WEIGHT)
+        # the shared sets name articles LOCALE-..., which gives each article's language here
+        table = score(data, locales, lambda l: (lambda slug: dense_weight(enc, l, slug[:2])), DENSE_POOL, floor,
+                      concepts, members, SIBLING_WEIGHT)
         print(f"  with the table in search/hybrid.py: {table:.3f}")
         sys.stdout.flush()
 

@@ -35,6 +35,7 @@ def init_app(app):
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.session_interface = SchemeAwareSessionInterface()
     app.before_request(require_json_body)
+    app.before_request(reject_nul_characters)
     # after_request hooks run in reverse order: first in the list runs last, after every
     # other hook has set its cookies.
     app.after_request_funcs.setdefault(None, []).insert(0, secure_cookies)
@@ -53,6 +54,35 @@ def require_json_body():
     if has_body and request.get_json(silent=True) is None:
         return jsonify(error="the body is not valid JSON", fields={}), 400
     return None
+
+
+def _has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def reject_nul_characters():
+    """Refuse NUL characters anywhere in the request (400): no text needs them, PostgreSQL cannot
+    store them, and they would otherwise surface as a 500 deep inside a save."""
+    found = "\x00" in request.path or any(_has_nul(v) for v in request.args.values())
+    if not found and request.method in BODY_METHODS:
+        if request.is_json:
+            found = _has_nul(request.get_json(silent=True))
+        elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            found = any(_has_nul(v) for v in request.form.values())
+    if not found:
+        return None
+    message = "the request contains a NUL character (\\x00), which is not allowed"
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify(error=message, fields={}), 400
+    from werkzeug.exceptions import BadRequest
+
+    raise BadRequest(message)
 
 
 def secure_cookies(response):

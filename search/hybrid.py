@@ -36,15 +36,17 @@ from .semantic import SemanticBackend
 
 KEYWORD_POOL = 100
 DENSE_POOL = 10          # dense-only candidates, and the depth whose score is the normalization floor
-SIBLING_WEIGHT = 0.3     # share of a translation's score an article inherits
+SIBLING_WEIGHT = 0.5     # share of a translation's score an article inherits
 
-# Dense weight by encoder family (matched in the encoder name) and query language.
-# "*" is the fallback for a language the table does not name.
-DENSE_WEIGHTS: list[tuple[str, dict[str, float]]] = [
-    ("minilm", {"en": 0.5, "it": 0.2, "ro": 0.2, "*": 0.3}),
-    ("e5", {"en": 0.5, "it": 0.5, "ro": 0.5, "*": 0.5}),
-    ("fake", {"*": 0.3}),
-    ("", {"*": 0.4}),
+# How far the dense side is trusted, by encoder family (matched in the encoder name): the
+# weight for an English-only model peaks where both the query and the article are English.
+#   w(query, article) = top * competence[query language] * competence[article language]
+# "?" is a query whose language could not be guessed; "*" any language not named.
+DENSE_TRUST: list[tuple[str, float, dict[str, float]]] = [
+    ("minilm", 0.85, {"en": 1.0, "it": 0.3, "ro": 0.3, "?": 0.5, "*": 0.3}),
+    ("e5", 0.7, {"*": 1.0}),
+    ("fake", 0.3, {"*": 1.0}),
+    ("", 0.5, {"*": 0.7}),
 ]
 # Dense-only candidates below this cosine are dropped (per encoder family).
 DENSE_FLOORS: list[tuple[str, float]] = [("minilm", 0.35), ("e5", 0.82), ("fake", 0.3), ("", 0.5)]
@@ -71,19 +73,24 @@ def _lookup(table, name: str):
     return next(value for key, value in table if key in lowered)
 
 
-def dense_weight(encoder_name: str, language: str | None) -> float:
-    """The dense side's weight w for an encoder and a query language."""
-    weights = _lookup(DENSE_WEIGHTS, encoder_name)
-    return weights.get(language or "*", weights.get("*", 0.4))
+def dense_weight(encoder_name: str, language: str | None, doc_language: str | None = None) -> float:
+    """The dense weight w for an encoder, a query language and an article language."""
+    lowered = encoder_name.lower()
+    top, competence = next((t, c) for key, t, c in DENSE_TRUST if key in lowered)
+    star = competence.get("*", 1.0)
+    cq = competence.get(language or "?", competence.get("?", star) if not language else star)
+    cd = competence.get(doc_language, star) if doc_language else 1.0
+    return top * cq * cd
 
 
-def fuse(keyword: list[tuple[str, float]], dense: dict[str, float], w: float,
+def fuse(keyword: list[tuple[str, float]], dense: dict[str, float], w,
          dense_floor: float = -1.0, dense_pool: int = DENSE_POOL,
          concepts: dict[str, str] | None = None, members: dict[str, list[str]] | None = None,
          sibling_weight: float = SIBLING_WEIGHT) -> list[tuple[str, float]]:
     """Convex combination of normalized scores; returns (slug, fused score), best first.
 
-    keyword: (slug, BM25F) best first; dense: slug -> cosine for every candidate document.
+    keyword: (slug, BM25F) best first; dense: slug -> cosine for every candidate document;
+    w: the dense weight, or a function slug -> weight (it may depend on the article's language).
     concepts/members: slug -> concept and concept -> slugs, for translation evidence.
     """
     top_k = keyword[0][1] if keyword and keyword[0][1] > 0 else 1.0
@@ -99,7 +106,8 @@ def fuse(keyword: list[tuple[str, float]], dense: dict[str, float], w: float,
     fused = []
     for slug in pool:
         d = max(0.0, (dense[slug] - lo) / span) if slug in dense else 0.0
-        fused.append((slug, (1 - w) * sparse.get(slug, 0.0) + w * d))
+        wd = w(slug) if callable(w) else w
+        fused.append((slug, (1 - wd) * sparse.get(slug, 0.0) + wd * d))
     if concepts and members and sibling_weight:
         fused = _add_translations(dict(fused), concepts, members, sibling_weight)
     fused.sort(key=lambda kv: (-kv[1], kv[0]))
@@ -180,11 +188,16 @@ class HybridBackend(SearchBackend):
         """Title prefixes come from the keyword index."""
         return self.keyword.suggest(prefix, locale, limit)
 
-    def weight_for(self, text: str, locale: str | None) -> float:
-        """The dense weight for this query."""
+    def weight_for(self, text: str, locale: str | None, snap):
+        """The dense weight for this query: a number, or slug -> number by article language."""
         if self.weight is not None:
             return self.weight
-        return dense_weight(self.semantic.encoder.name, locale or guess_language(text))
+        name, qlang = self.semantic.encoder.name, locale or guess_language(text)
+        if snap is None:
+            return dense_weight(name, qlang)
+        by_locale = {loc: dense_weight(name, qlang, loc) for loc in set(snap.locales.tolist())}
+        docs = snap.meta["docs"]
+        return lambda slug: by_locale.get(docs[slug]["locale"], 0.0) if slug in docs else dense_weight(name, qlang)
 
     def search(self, query, locale=None, category=None, limit=10, page=1) -> Results:
         """Fused search; the suggestion and snippets come from the keyword side when it matched."""
@@ -214,7 +227,7 @@ class HybridBackend(SearchBackend):
         if members and (locale or category):      # translations outside the filter stay out
             allowed = {snap.slugs[i] for i in idx}
             members = {c: [s for s in ss if s in allowed] for c, ss in members.items()}
-        fused = fuse([(s, sc) for s, sc, _ in rows], dense, self.weight_for(text, locale), floor,
+        fused = fuse([(s, sc) for s, sc, _ in rows], dense, self.weight_for(text, locale, snap), floor,
                      max(DENSE_POOL, page * limit), concepts, members)
         fields = {s: f for s, _, f in rows}
         hits = []

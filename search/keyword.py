@@ -30,7 +30,7 @@ FIELD_LOCALES = analysis.LOCALES + (OTHER,)
 # title > tags > summary > body; tuned on the dev sets (bench/quality.py).
 FIELD_BOOSTS = {"title": 2.5, "tags": 2.0, "summary": 1.5, "body": 1.0}
 EXPANSION_WEIGHT = 0.6              # a corrected word counts less than a word typed right
-WORDS_BOOST = 0.3                   # weight of exact-word matches (see _query)
+WORDS_BOOST = 1.0                   # weight of exact-word matches (see _query)
 MAX_TERMS = 10                      # (locale, term) pairs scored per query, rarest first
 COMMON_SHARE = 0.25                 # a term in more than this share of documents is dropped...
 COMMON_MIN_DF = 50                  # ...once it is in more than this many (small KBs keep all)

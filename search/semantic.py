@@ -124,6 +124,19 @@ class _Snapshot:
         return self._selections[key]
 
 
+class _RowLookup:
+    """hash -> stored vector, read from the old vectors only for the hashes asked about."""
+
+    def __init__(self, row_of: dict[str, int], vectors: np.ndarray):
+        self.row_of, self.vectors = row_of, vectors
+
+    def __contains__(self, h: str) -> bool:
+        return h in self.row_of
+
+    def __getitem__(self, h: str) -> np.ndarray:
+        return np.asarray(self.vectors[self.row_of[h]], np.float32)
+
+
 class SemanticBackend(SearchBackend):
     """Dense retrieval with one encoder; the store lives in `path`."""
 
@@ -226,21 +239,20 @@ class SemanticBackend(SearchBackend):
             return meta.get("encoder") == self.encoder.name and meta.get("dim") == self.encoder.dim
         return True
 
-    def _commit(self, docs: dict, passages: list, vectors: np.ndarray, generation: int) -> None:
+    def _commit(self, docs: dict, vectors: np.ndarray, hashes: np.ndarray, lengths: np.ndarray,
+                blob: bytes, generation: int) -> None:
         """Writes a new generation and makes it current; removes files two generations old."""
         os.makedirs(self.path, exist_ok=True)
         files = {kind: f"{kind}-{generation}.{ext}" for kind, ext in
                  (("vectors", "npy"), ("hashes", "npy"), ("offsets", "npy"), ("excerpts", "bin"))}
-        encoded = [p[0].encode("utf-8") for p in passages]
-        offsets = np.zeros(len(encoded) + 1, np.int64)
-        offsets[1:] = np.cumsum([len(e) for e in encoded]) if encoded else []
-        hashes = np.array([p[1] for p in passages], dtype="S20") if passages else np.zeros(0, "S20")
+        offsets = np.zeros(len(lengths) + 1, np.int64)
+        offsets[1:] = np.cumsum(lengths)
         for kind, write in (("vectors", lambda fh: np.save(fh, vectors)), ("hashes", lambda fh: np.save(fh, hashes)),
-                            ("offsets", lambda fh: np.save(fh, offsets)), ("excerpts", lambda fh: fh.write(b"".join(encoded)))):
+                            ("offsets", lambda fh: np.save(fh, offsets)), ("excerpts", lambda fh: fh.write(blob))):
             _atomic_write(os.path.join(self.path, files[kind]), write)
         meta = {"format": FORMAT, "encoder_spec": self.encoder_spec, "encoder": self.encoder.name,
                 "dim": int(self.encoder.dim), "generation": generation, "files": files,
-                "docs": docs, "passages": len(passages)}
+                "docs": docs, "passages": len(hashes)}
         data = json.dumps(meta, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         _atomic_write(self._meta_path, lambda fh: fh.write(data))
         keep = {str(generation), str(generation - 1)}
@@ -254,27 +266,28 @@ class SemanticBackend(SearchBackend):
                 except FileNotFoundError:
                     pass
 
-    def _current(self) -> tuple[dict, list, np.ndarray, int]:
-        """The committed state as mutable copies (empty if missing or from another encoder)."""
+    def _current(self):
+        """The committed state: (docs, vectors, hashes, offsets, excerpt bytes, generation)."""
         meta = self._read_meta()
         try:
             if meta and self._compatible(meta, check_model=True):
                 snap = self._load(meta)
                 hashes = np.load(os.path.join(self.path, meta["files"]["hashes"]))
-                passages = [[snap.excerpt(i), h.decode()] for i, h in enumerate(hashes)]
-                return dict(meta["docs"]), passages, np.asarray(snap.vectors), meta["generation"]
+                return (dict(meta["docs"]), snap.vectors, hashes, np.asarray(snap.offsets),
+                        snap.excerpts, meta["generation"])
         except (OSError, ValueError, KeyError):
             pass
         # an unreadable store starts over above every generation number still on disk
         gens = [int(n.partition(".")[0].rpartition("-")[2]) for n in os.listdir(self.path)
                 if n.partition(".")[0].rpartition("-")[2].isdigit()]
         gen = max(gens + [meta.get("generation", 0) if isinstance(meta, dict) else 0])
-        return {}, [], np.zeros((0, self.encoder.dim), np.float32), gen
+        empty = np.zeros(0, np.uint8)
+        return {}, np.zeros((0, self.encoder.dim), np.float32), np.zeros(0, "S20"), np.zeros(1, np.int64), empty, gen
 
-    def _embed(self, texts: list[str], known: dict[str, np.ndarray], progress=None) -> np.ndarray:
+    def _embed(self, texts: list[str], known, progress=None) -> np.ndarray:
         """Vectors for texts: reused from the store or the cache when the text is unchanged."""
         hashes = [text_hash(t) for t in texts]
-        found = {h: v for h, v in known.items() if h in set(hashes)}
+        found = {h: known[h] for h in set(hashes) if h in known}
         cache = EmbeddingCache(self.cache_dir, self.encoder.name, self.encoder.dim) if self.cache_dir else None
         missing = [h for h in dict.fromkeys(hashes) if h not in found]
         if cache and missing:
@@ -301,32 +314,46 @@ class SemanticBackend(SearchBackend):
         return np.ascontiguousarray(np.stack([found[h] for h in hashes]), dtype=np.float32)
 
     def _apply(self, upserts: list[Document], removals: set[str], reset: bool = False, progress=None) -> None:
-        """Rewrites the store with documents upserted and removed, under the write lock."""
+        """Rewrites the store with documents upserted and removed, under the write lock.
+
+        Kept documents are copied as array slices (vectors, hashes, excerpt bytes), so one
+        publish costs a few array copies, not a Python loop over every passage.
+        """
         os.makedirs(self.path, exist_ok=True)
         with write_lock(os.path.join(self.path, ".write.lock"), self.lock_timeout):
-            docs, passages, vectors, gen = self._current()
-            known = {p[1]: vectors[i] for i, p in enumerate(passages)}
+            docs, vectors, hashes, offsets, blob, gen = self._current()
+            old_hashes = hashes
             if reset:
                 docs = {}
             drop = removals | {d.slug for d in upserts}
-            keep_docs, keep_rows = {}, []
+            keep_docs, ranges, n = {}, [], 0
             for slug, info in docs.items():
                 if slug not in drop:
                     start, end = info["rows"]
-                    keep_docs[slug] = dict(info, rows=[len(keep_rows), len(keep_rows) + end - start])
-                    keep_rows += range(start, end)
-            new_passages = [passages[r] for r in keep_rows]
+                    keep_docs[slug] = dict(info, rows=[n, n + end - start])
+                    ranges.append((start, end))
+                    n += end - start
             texts = []
             for doc in upserts:
                 parts = split_passages(doc, self.max_words) if self.max_words else split_passages(doc)
-                start = len(new_passages) + len(texts)
                 keep_docs[doc.slug] = {"locale": doc.locale, "category": doc.category, "concept": doc.concept,
-                                       "title": doc.title, "stamp": doc.stamp, "rows": [start, start + len(parts)]}
+                                       "title": doc.title, "stamp": doc.stamp, "rows": [n, n + len(parts)]}
+                n += len(parts)
                 texts += parts
+            # vectors of unchanged passages (same text) are reused, also across a rebuild
+            row_of = {h.decode(): i for i, h in enumerate(old_hashes.tolist())} if texts else {}
+            known = _RowLookup(row_of, vectors)
             new_vecs = self._embed(texts, known, progress)
-            new_passages += [[p[:EXCERPT_CHARS], text_hash(p)] for p in texts]
-            old = vectors[keep_rows] if keep_rows else np.zeros((0, self.encoder.dim), np.float32)
-            self._commit(keep_docs, new_passages, np.vstack([old, new_vecs]).astype(np.float32), gen + 1)
+            keep_rows = (np.concatenate([np.arange(a, b) for a, b in ranges]) if ranges
+                         else np.zeros(0, np.int64))
+            excerpts = [t[:EXCERPT_CHARS].encode("utf-8") for t in texts]
+            kept_bytes = b"".join(bytes(blob[int(offsets[a]):int(offsets[b])]) for a, b in ranges)
+            self._commit(
+                keep_docs,
+                np.vstack([np.asarray(vectors[keep_rows], np.float32), new_vecs]).astype(np.float32),
+                np.concatenate([hashes[keep_rows], np.array([text_hash(t) for t in texts], dtype="S20")]),
+                np.concatenate([np.diff(offsets)[keep_rows], np.array([len(e) for e in excerpts], np.int64)]),
+                kept_bytes + b"".join(excerpts), gen + 1)
 
     # ---- SearchBackend -------------------------------------------------------------------
     def index(self, docs) -> None:

