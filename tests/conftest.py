@@ -1,5 +1,6 @@
 """Fixtures: a fresh app with its own SQLite file and index folder per test."""
 import os
+import threading
 
 import pytest
 
@@ -80,6 +81,19 @@ def app(tmp_path, app_config):
 def client(app):
     """A test client for the app."""
     return app.test_client()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve the app on a free 127.0.0.1 port from a thread; yield its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
 
 
 @pytest.fixture

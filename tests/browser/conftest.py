@@ -2,7 +2,6 @@
 127.0.0.1 from a thread, on a fresh home. No browser is ever downloaded."""
 import os
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -54,19 +53,6 @@ def starter(app, runner, tmp_path):
     if "reindex" in app.cli.commands:
         assert runner.invoke(args=["reindex"]).exit_code == 0
     return folder
-
-
-@pytest.fixture
-def live_server(app):
-    """Serve the app on a free 127.0.0.1 port from a thread; yield its base URL."""
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

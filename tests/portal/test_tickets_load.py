@@ -7,20 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 N = 200
-
-
-@pytest.fixture
-def server(app):
-    """The app served on 127.0.0.1 by a threaded werkzeug server in a background thread."""
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
 
 
 def submit(base, i):
@@ -34,14 +22,14 @@ def submit(base, i):
 
 
 @pytest.mark.slow
-def test_200_concurrent_tickets_get_unique_references(app, server):
+def test_200_concurrent_tickets_get_unique_references(app, live_server):
     assert app.config["DATABASE_URL"].startswith(("sqlite:///", "postgresql"))
     barrier = threading.Barrier(50)
 
     def one(i):
         if i < 50:
             barrier.wait()  # the first 50 leave together
-        return submit(server, i)
+        return submit(live_server, i)
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         results = list(pool.map(one, range(N)))
