@@ -9,7 +9,7 @@ DEFAULTS = {
     "DATABASE_URL": "",  # empty: SQLite file inside HOME
     "SECRET_KEY": "",  # empty: generated once and kept in HOME/secret_key
     "SEARCH_BACKEND": "hybrid",
-    "EMBEDDING_MODEL": "minilm",
+    "EMBEDDING_MODEL": "e5-small-nano",  # measured best: bench/encoders.py (README)
     "LOCALES": "it,ro,en",
     "DEFAULT_LOCALE": "en",
     "RATE_LIMITS": "",  # the limiter's notation, per group (portal/limits.py); "off" disables

@@ -77,7 +77,7 @@ class SearchService:
         if self.mode not in BACKENDS:
             raise ValueError(f"SEARCH_BACKEND={self.mode!r}: choose one of {', '.join(MODES)}")
         self.path = Path(app.config["HOME"]) / "search"
-        self.encoder = app.config.get("EMBEDDING_MODEL") or "minilm"
+        self.encoder = app.config.get("EMBEDDING_MODEL") or "e5-small-nano"
         self.query_max = int(app.config.get("SEARCH_QUERY_MAX", 200))
         self.auto = bool(app.config.get("AUTO_REINDEX", True))
         self._backends = {}

@@ -27,7 +27,7 @@ __all__ = [
 
 # The default for a fresh install (SPORTELLO_EMBEDDING_MODEL unset). Chosen by measurement:
 # see bench/encoders.py and the README (multilingual, no download, fastest on this CPU).
-DEFAULT_ENCODER = "minilm"
+DEFAULT_ENCODER = "e5-small-nano"
 
 # Passages longer than this many tokens are truncated by the sentence-transformers path.
 # 128 keeps reindexing ~2.5x faster than 256 on a 2-core CPU; articles are split into

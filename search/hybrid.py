@@ -43,8 +43,8 @@ SIBLING_WEIGHT = 0.5     # share of a translation's score an article inherits
 #   w(query, article) = top * competence[query language] * competence[article language]
 # "?" is a query whose language could not be guessed; "*" any language not named.
 DENSE_TRUST: list[tuple[str, float, dict[str, float]]] = [
-    ("minilm", 0.85, {"en": 1.0, "it": 0.3, "ro": 0.3, "?": 0.5, "*": 0.3}),
-    ("e5", 0.7, {"*": 1.0}),
+    ("minilm", 0.7, {"en": 1.0, "it": 0.3, "ro": 0.3, "?": 0.5, "*": 0.3}),
+    ("e5", 0.5, {"*": 1.0}),
     ("fake", 0.3, {"*": 1.0}),
     ("", 0.5, {"*": 0.7}),
 ]
