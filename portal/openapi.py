@@ -88,6 +88,8 @@ PATHS = {
             _query("mode", {"type": "string", "enum": ["keyword", "semantic", "hybrid"]}),
             _query("locale", {"type": "string", "maxLength": 8}, "it, ro, en"),
             _query("category", {"type": "string", "maxLength": 80}),
+            _query("prefer", {"type": "string", "maxLength": 8},
+                   "the visitor's locale: translations fold into one result, this locale first"),
             _query("limit", {"type": "integer", "minimum": 1, "maximum": 50}),
             _query("page", {"type": "integer", "minimum": 1, "maximum": 100}),
         ],

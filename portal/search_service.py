@@ -21,6 +21,8 @@ from search.base import Document, Results
 from search.registry import BACKENDS, create_backend
 
 MODES = tuple(BACKENDS)
+# How many hits folding looks at: enough to meet a concept's translations on later pages.
+FOLD_WINDOW_MIN, FOLD_WINDOW_MAX = 30, 100
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,7 @@ class Row:
     score: float
     summary: str = ""
     concept: str = ""
+    also_in: tuple = ()  # other versions of the same concept: ((locale, slug), ...)
 
 
 @dataclass(frozen=True)
@@ -180,18 +183,43 @@ class SearchService:
             current_app.logger.exception("search index check failed")
 
     # ---- querying --------------------------------------------------------------------
-    def search(self, query, mode=None, locale=None, category=None, limit=10, page=1) -> Answer:
-        """Runs a search and joins the hits with the database (published articles only)."""
+    def search(self, query, mode=None, locale=None, category=None, limit=10, page=1, prefer=None) -> Answer:
+        """Runs a search and joins the hits with the database (published articles only).
+
+        With `prefer` (the visitor's locale) translations are folded: one result per concept,
+        the visitor's version first, the others listed in `also_in`. Folding needs to see the
+        translations together, so a wider window is fetched and paginated after folding.
+        """
         self._check_once()
         mode = mode or self.mode
         backend = self.backend(mode)
         start = time.perf_counter()
-        res: Results = backend.search((query or "")[: self.query_max], locale=locale or None,
-                                      category=category or None, limit=limit, page=page)
-        rows = self._rows(res.hits)
+        text = (query or "")[: self.query_max]
+        if prefer:
+            window = min(FOLD_WINDOW_MAX, max(FOLD_WINDOW_MIN, 3 * limit * page))
+            res: Results = backend.search(text, locale=locale or None, category=category or None,
+                                          limit=window, page=1)
+            folded = self._fold(self._rows(res.hits), prefer)
+            # Past the window nothing was folded; count those hits as they are.
+            total = len(folded) + max(0, res.total - len(res.hits))
+            rows = tuple(folded[(page - 1) * limit: page * limit])
+            page_no, limit_no = page, limit
+        else:
+            res = backend.search(text, locale=locale or None, category=category or None,
+                                 limit=limit, page=page)
+            rows, total, page_no, limit_no = self._rows(res.hits), res.total, res.page, res.limit
         took = (time.perf_counter() - start) * 1000
-        return Answer(query=res.query, mode=backend.name, total=res.total, took_ms=round(took, 1),
-                      suggestion=res.suggestion, rows=rows, page=res.page, limit=res.limit, note=res.note)
+        return Answer(query=res.query, mode=backend.name, total=total, took_ms=round(took, 1),
+                      suggestion=res.suggestion, rows=rows, page=page_no, limit=limit_no, note=res.note)
+
+    @staticmethod
+    def _fold(rows, prefer) -> list[Row]:
+        """One row per concept, the preferred locale's version shown (search.fold)."""
+        from dataclasses import replace
+
+        from search.fold import fold_hits
+
+        return [replace(f.hit, also_in=f.also_in) for f in fold_hits(rows, prefer)]
 
     def suggest(self, prefix, locale=None, limit=8) -> list[Row]:
         """Titles for search-as-you-type."""

@@ -18,6 +18,7 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.index import LockError
 from whoosh.query import And, Or, Prefix, Term
 from whoosh.scoring import BM25F
+from whoosh.writing import CLEAR
 
 from . import analysis
 from .base import (Document, Health, Hit, IndexBusy, Results, SearchBackend, clamp_paging,
@@ -182,10 +183,17 @@ class KeywordBackend(SearchBackend):
             self._write(lambda w: [w.delete_by_term("slug", s) for s in slugs])
 
     def rebuild(self, docs, progress=None) -> None:
-        """Replaces the index in one commit, optimized to a single segment (fastest to read)."""
+        """Replaces the index in one commit, as a single new segment (fastest to read).
+
+        The new documents go into a new segment while the old ones stay searchable; the
+        commit (mergetype=CLEAR) then drops every old segment in the same atomic TOC write,
+        so readers see either the whole old index or the whole new one, never an empty one.
+        Only an index that can't be reused (missing, unreadable, other schema) is cleared first.
+        """
         docs = list(docs)
         with write_lock(self._lockfile, self.lock_timeout):
-            self.clear()
+            if not self._reusable():
+                self.clear()
             with self._lock:
                 ix = self._open()
             writer = ix.writer(timeout=self.lock_timeout, delay=0.05, _lk=False)  # see _write
@@ -194,12 +202,30 @@ class KeywordBackend(SearchBackend):
                     writer.add_document(**self._fields(doc))
                     if progress and (n % 200 == 0 or n == len(docs)):
                         progress(n, len(docs))
+                writer.commit(mergetype=CLEAR)
             except BaseException:
-                writer.cancel()
+                try:
+                    writer.cancel()
+                except Exception:  # noqa: BLE001 - the original error is the one to report
+                    pass
                 raise
-            writer.commit(optimize=True)
         if progress and not docs:
             progress(0, 0)
+
+    def _reusable(self) -> bool:
+        """True if the index on disk opens and has this schema version (caller holds the lock)."""
+        try:
+            with open(self._versionfile) as fh:
+                if json.load(fh).get("schema") != SCHEMA_VERSION:
+                    return False
+            with self._lock:
+                self._ix = None          # reopen: another process may have replaced it
+                self._open().latest_generation()
+            return True
+        except Exception:  # noqa: BLE001 - corrupt files raise all sorts of errors
+            with self._lock:
+                self._ix = self._searcher = None
+            return False
 
     def clear(self) -> None:
         """Recreates an empty index (also the cure for an unreadable one)."""
@@ -369,13 +395,37 @@ class KeywordBackend(SearchBackend):
         q = self._query(parsed, searcher.reader())
         if q is None:
             return [], parsed, 0
-        results = searcher.search(q, limit=limit, filter=self._filter(locale, category))
+        flt = self._filter(locale, category)
+        results = searcher.search(q, limit=limit, filter=flt)
         # slugs come from a column; stored fields (with the whole text) load only when a
         # caller looks at them, i.e. for the hits of the page actually shown
         slugs = searcher.reader().column_reader("slug")
         rows = [(slugs[docnum], float(score), _LazyFields(searcher, docnum))
                 for score, docnum in results.top_n]
-        return rows, parsed, len(results)
+        return rows, parsed, self._total(searcher, q, flt, results, limit)
+
+    @staticmethod
+    def _total(searcher, q, flt, results, limit) -> int:
+        """How many documents match, without Whoosh's len(results).
+
+        The collector skips blocks that can't reach the top `limit`, so Whoosh counts by running
+        the whole query again through its union matchers (most of a query's time on a big index).
+        A short page is already the whole answer; otherwise the union of the terms' posting
+        lists (deleted documents excluded by the reader) is counted as a plain set.
+        """
+        if results.scored_length() < limit:
+            return results.scored_length()
+        subs = q.subqueries if isinstance(q, Or) else [q]
+        if not all(isinstance(s, Term) for s in subs):
+            return len(results)
+        reader = searcher.reader()
+        ids: set[int] = set()
+        for s in subs:
+            if (s.fieldname, s.text) in reader:
+                ids.update(reader.postings(s.fieldname, s.text).all_ids())
+        if flt is not None:
+            ids.intersection_update(searcher.docs_for_query(flt))
+        return len(ids)
 
     def snippet_for(self, fields: dict, parsed: dict) -> str:
         """The highlighted snippet of a hit, using the query terms of the hit's locale."""

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, url
 from sqlalchemy import select
 
 from portal import tracking
+from portal.i18n import get_locale
 from portal.search_service import MODES
 
 bp = Blueprint("search", __name__)
@@ -93,8 +94,10 @@ def _ticket_url(query):
 def search_page():
     """The results page: query kept in the box, filters, mode, pagination, suggestion."""
     params = _params(request.args)
+    # Without an explicit language filter, translations fold under the visitor's language.
+    prefer = None if params["locale"] else get_locale()
     answer = _service().search(params["q"], params["mode"], params["locale"], params["category"],
-                               params["limit"], params["page"]) if params["q"] else None
+                               params["limit"], params["page"], prefer=prefer) if params["q"] else None
     related = _related(answer, params["locale"]) if answer is not None and not answer.rows else []
     if answer is not None and params["page"] == 1:  # a further page is the same search
         tracking.record_search(params["q"], answer.total, mode=answer.mode, locale=params["locale"])
@@ -107,15 +110,20 @@ def search_page():
 def api_search():
     """JSON search exactly as CONTRACT.md describes (plus page, limit and note)."""
     params = _params(request.args)
+    prefer = request.args.get("prefer") or None  # opt-in folding for API clients
+    if prefer and prefer not in current_app.config["LOCALES"]:
+        return jsonify(error="invalid parameters", fields={"prefer": "unknown locale"}), 400
     answer = _service().search(params["q"], params["mode"], params["locale"], params["category"],
-                               params["limit"], params["page"])
+                               params["limit"], params["page"], prefer=prefer)
     if params["q"] and params["page"] == 1:  # a further page is the same search
         tracking.record_search(params["q"], answer.total, mode=answer.mode, locale=params["locale"])
     return jsonify({
         "query": answer.query, "mode": answer.mode, "total": answer.total, "took_ms": answer.took_ms,
         "suggestion": answer.suggestion, "page": answer.page, "limit": answer.limit, "note": answer.note,
         "results": [{"slug": r.slug, "title": r.title, "locale": r.locale, "category": r.category,
-                     "url": r.url, "snippet": r.snippet, "score": r.score} for r in answer.rows],
+                     "url": r.url, "snippet": r.snippet, "score": r.score,
+                     "also_in": [{"locale": loc, "slug": slug} for loc, slug in r.also_in]}
+                    for r in answer.rows],
     })
 
 

@@ -249,8 +249,6 @@ def test_publishing_while_reindexing_loses_nothing(home_copy, server_factory, tm
     assert not missing, f"published but lost from the index: {missing}"
 
 
-@pytest.mark.xfail(reason="search/keyword.py rebuild() clears the index, then refills it: readers see no "
-                          "results until it ends (reported to the search area)", strict=False)
 def test_search_keeps_answering_during_a_reindex(home_copy, server_factory):
     folder, env = home_copy
     server = server_factory(env, workers=1)
