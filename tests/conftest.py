@@ -36,8 +36,12 @@ def pytest_report_header(config):
     return f"database: {'postgresql (temporary server)' if _PG else 'sqlite (a file per test)'}"
 
 
-def make_app(tmp_path, **overrides):
-    """Create an app on a fresh home folder with the schema migrated."""
+def make_app(tmp_path, fresh=True, **overrides):
+    """Create an app on a home folder with the schema migrated.
+
+    On the PostgreSQL run every app shares one server database, so a fresh app starts by
+    dropping what an earlier test left; fresh=False reopens the same data (a restart).
+    """
     from portal import create_app
     from portal.cli import prepare_database
 
@@ -54,6 +58,10 @@ def make_app(tmp_path, **overrides):
         config["DATABASE_URL"] = os.environ["SPORTELLO_TEST_DATABASE_URL"]
     config.update(overrides)
     app = create_app(config)
+    if fresh and config.get("DATABASE_URL", "").startswith("postgresql"):
+        from tests.pg import reset_database
+
+        reset_database(app)
     with app.app_context():
         prepare_database(app)
     return app

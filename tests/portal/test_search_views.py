@@ -102,7 +102,7 @@ def test_corrupt_index_is_rebuilt_on_start(search_app, tmp_path):
     (home / "vectors" / "meta.json").write_text("{broken")
     for p in (home / "keyword").glob("*.toc"):
         p.write_bytes(b"garbage")
-    app2 = make_app(tmp_path, AUTO_REINDEX=True)
+    app2 = make_app(tmp_path, fresh=False, AUTO_REINDEX=True)
     body = app2.test_client().get("/api/search?q=refund").get_json()
     assert body["results"][0]["slug"] == "en-refund"
     assert app2.extensions["sportello.search"].writer.health().ok
