@@ -96,6 +96,15 @@ class _LazyFields(collections.abc.Mapping):
         return len(self._load())
 
 
+class _ArrayOr(Or):
+    """An Or scored by Whoosh's array matcher: every posting of every clause is read into one
+    score array per chunk of documents. Whoosh picks it by itself only up to 5,000 documents;
+    past that its binary tree of union matchers was 2-5x slower on our queries (bench/speed.py).
+    A class attribute, so it survives Query.normalize()."""
+
+    matcher_type = Or.ARRAY_MATCHER
+
+
 class KeywordBackend(SearchBackend):
     """Whoosh index in `path`; safe for many reader and writer processes."""
 
@@ -365,7 +374,7 @@ class KeywordBackend(SearchBackend):
                 clauses += [Term("words", w, boost=WORDS_BOOST) for _, w in rare_words]
         else:           # only stop words (or unknown words): match the plain vocabulary
             clauses = [Term("words", w) for w in parsed.get("fallback", ()) if ("words", w) in reader]
-        return Or(clauses) if clauses else None
+        return _ArrayOr(clauses) if clauses else None
 
     @staticmethod
     def _filter(locale, category):
@@ -395,37 +404,17 @@ class KeywordBackend(SearchBackend):
         q = self._query(parsed, searcher.reader())
         if q is None:
             return [], parsed, 0
-        flt = self._filter(locale, category)
-        results = searcher.search(q, limit=limit, filter=flt)
+        # optimize=False: no block-quality skipping. With a few dozen clauses Whoosh's skipping
+        # (a tree of union matchers asking each other's max quality) costs more than it saves,
+        # and without it the collector counts the matches as it goes, so len() is free
+        # instead of running the whole query a second time. Same top hits, same total.
+        results = searcher.search(q, limit=limit, filter=self._filter(locale, category), optimize=False)
         # slugs come from a column; stored fields (with the whole text) load only when a
         # caller looks at them, i.e. for the hits of the page actually shown
         slugs = searcher.reader().column_reader("slug")
         rows = [(slugs[docnum], float(score), _LazyFields(searcher, docnum))
                 for score, docnum in results.top_n]
-        return rows, parsed, self._total(searcher, q, flt, results, limit)
-
-    @staticmethod
-    def _total(searcher, q, flt, results, limit) -> int:
-        """How many documents match, without Whoosh's len(results).
-
-        The collector skips blocks that can't reach the top `limit`, so Whoosh counts by running
-        the whole query again through its union matchers (most of a query's time on a big index).
-        A short page is already the whole answer; otherwise the union of the terms' posting
-        lists (deleted documents excluded by the reader) is counted as a plain set.
-        """
-        if results.scored_length() < limit:
-            return results.scored_length()
-        subs = q.subqueries if isinstance(q, Or) else [q]
-        if not all(isinstance(s, Term) for s in subs):
-            return len(results)
-        reader = searcher.reader()
-        ids: set[int] = set()
-        for s in subs:
-            if (s.fieldname, s.text) in reader:
-                ids.update(reader.postings(s.fieldname, s.text).all_ids())
-        if flt is not None:
-            ids.intersection_update(searcher.docs_for_query(flt))
-        return len(ids)
+        return rows, parsed, len(results)
 
     def snippet_for(self, fields: dict, parsed: dict) -> str:
         """The highlighted snippet of a hit, using the query terms of the hit's locale."""
