@@ -58,9 +58,12 @@ class Answer:
 
 
 def stamp(article) -> str:
-    """What changes whenever an indexed article changes (compared on start to find stale entries)."""
-    updated = article.updated_at.isoformat() if article.updated_at else ""
-    return f"{article.version}|{updated}|{article.checksum}"
+    """What changes whenever an indexed article changes (compared on start to find stale entries).
+
+    Every save bumps the version and every content change the checksum; a timestamp would not
+    do, since SQLite hands datetimes back without their time zone and the strings would differ.
+    """
+    return f"{article.version}|{article.checksum}"
 
 
 def to_document(article) -> Document:

@@ -106,3 +106,10 @@ def test_corrupt_index_is_rebuilt_on_start(search_app, tmp_path):
     body = app2.test_client().get("/api/search?q=refund").get_json()
     assert body["results"][0]["slug"] == "en-refund"
     assert app2.extensions["sportello.search"].writer.health().ok
+
+
+def test_restart_finds_the_index_in_step(search_app, tmp_path):
+    """A restart after an import must not mistake every article for a stale one."""
+    app2 = make_app(tmp_path, fresh=False)
+    with app2.app_context():
+        assert app2.extensions["sportello.search"].ensure_ready() == "ok"
