@@ -1,6 +1,7 @@
 """Browser tests: Debian's chromium driven by Playwright (sync API) against the app served on
 127.0.0.1 from a thread, on a fresh home. No browser is ever downloaded."""
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -135,3 +136,19 @@ def create_staff(app, email, role, password="password123"):
 
     with app.app_context():
         accounts.create_user(get_session(), accounts.NewUser(email, role, password))
+
+
+def needs(app, *endpoints):
+    """Skip the test, naming what is missing, when an endpoint it drives is not registered."""
+    missing = [e for e in endpoints if e not in app.view_functions]
+    if missing:
+        pytest.skip(f"not registered yet: {', '.join(missing)}")
+
+
+def submit_ticket(page, email, subject, body):
+    """Fill the open contact form, send it and wait for the private status page."""
+    page.fill("input[name=email]", email)
+    page.fill("input[name=subject]", subject)
+    page.fill("textarea[name=body]", body)
+    page.click("form.ticket-form button[type=submit]")
+    page.wait_for_url(re.compile(r"/tickets/s/"))

@@ -1,19 +1,11 @@
 """A customer in a real browser: finds an answer and says so; another escalates to a ticket."""
 import re
 
-import pytest
-
-from tests.browser.conftest import screenshot
-
-
-def _needs(app, *endpoints):
-    missing = [e for e in endpoints if e not in app.view_functions]
-    if missing:
-        pytest.skip(f"not registered yet: {', '.join(missing)}")
+from tests.browser.conftest import needs, screenshot, submit_ticket
 
 
 def test_customer_searches_opens_an_article_and_votes_helpful(app, starter, new_page):
-    _needs(app, "search.search_page", "tracking.feedback")
+    needs(app, "search.search_page", "tracking.feedback")
     page = new_page()
     page.goto("/")
     page.fill("input[name=q]", "reopen a ticket")
@@ -32,7 +24,7 @@ def test_customer_searches_opens_an_article_and_votes_helpful(app, starter, new_
 
 
 def test_customer_is_not_helped_escalates_and_sees_the_status_page(app, starter, new_page):
-    _needs(app, "search.search_page", "tracking.feedback", "tickets.new", "tickets.status")
+    needs(app, "search.search_page", "tracking.feedback", "tickets.new", "tickets.status")
     page = new_page()
     page.goto("/")
     page.fill("input[name=q]", "warranty claim for my xylophone")
@@ -52,11 +44,8 @@ def test_customer_is_not_helped_escalates_and_sees_the_status_page(app, starter,
     page.wait_for_url(re.compile(r"/tickets/new"))
     # What the customer already tried travels with the form.
     assert page.input_value("input[name=q]") or page.input_value("input[name=article]")
-    page.fill("input[name=email]", "customer@example.com")
-    page.fill("input[name=subject]", "Warranty claim")
-    page.fill("textarea[name=body]", "I could not find how to claim the warranty for my xylophone.")
-    page.click("form.ticket-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/tickets/s/"))
+    submit_ticket(page, "customer@example.com", "Warranty claim",
+                  "I could not find how to claim the warranty for my xylophone.")
     assert re.search(r"SP-\d{4}-\d+", page.content())
     assert "xylophone" in page.content().lower()
     screenshot(page, "customer-ticket-status")
@@ -64,13 +53,10 @@ def test_customer_is_not_helped_escalates_and_sees_the_status_page(app, starter,
 
 def test_ticket_form_without_javascript_search(app, starter, new_page):
     """The contact form works on its own too: the reference and the status page come back."""
-    _needs(app, "tickets.new", "tickets.status")
+    needs(app, "tickets.new", "tickets.status")
     page = new_page()
     page.goto("/tickets/new")
-    page.fill("input[name=email]", "other@example.com")
-    page.fill("input[name=subject]", "Invoice question")
-    page.fill("textarea[name=body]", "Which address goes on the invoice?")
-    page.click("form.ticket-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/tickets/s/"))
+    submit_ticket(page, "other@example.com", "Invoice question",
+                  "Which address goes on the invoice?")
     assert "Invoice question" in page.locator("h1").inner_text()
     screenshot(page, "ticket-form-status")

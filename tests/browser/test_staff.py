@@ -2,19 +2,11 @@
 self-service ratio move when customers help themselves."""
 import re
 
-import pytest
-
-from tests.browser.conftest import create_staff, login, screenshot
-
-
-def _needs(app, *endpoints):
-    missing = [e for e in endpoints if e not in app.view_functions]
-    if missing:
-        pytest.skip(f"not registered yet: {', '.join(missing)}")
+from tests.browser.conftest import create_staff, login, needs, screenshot, submit_ticket
 
 
 def test_a_writer_publishes_and_the_article_becomes_searchable(app, starter, new_page):
-    _needs(app, "writers.new", "writers.change_status", "search.search_page")
+    needs(app, "writers.new", "writers.change_status", "search.search_page")
     create_staff(app, "anna@example.com", "writer")
     create_staff(app, "bruno@example.com", "writer")
     author = new_page()
@@ -59,16 +51,13 @@ def _ratio(page):
 
 
 def test_a_lead_sees_the_self_service_ratio_change(app, starter, new_page):
-    _needs(app, "leads.dashboard", "tracking.feedback", "tickets.new")
+    needs(app, "leads.dashboard", "tracking.feedback", "tickets.new")
     create_staff(app, "lead@example.com", "lead")
     # One customer could not help themselves: a ticket gives the ratio a denominator.
     stuck = new_page()
     stuck.goto("/tickets/new")
-    stuck.fill("input[name=email]", "stuck@example.com")
-    stuck.fill("input[name=subject]", "Cannot log in")
-    stuck.fill("textarea[name=body]", "The login page keeps saying my password is wrong.")
-    stuck.click("form.ticket-form button[type=submit]")
-    stuck.wait_for_url(re.compile(r"/tickets/s/"))
+    submit_ticket(stuck, "stuck@example.com", "Cannot log in",
+                  "The login page keeps saying my password is wrong.")
 
     lead = new_page()
     login(lead, "lead@example.com")
