@@ -10,20 +10,42 @@ import argparse
 import asyncio
 import json
 import random
+import runpy
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote_plus
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.servers import ROOT, Server, home_env, prepare_home  # noqa: E402
 
-QUERIES = ["reset password", "first reply time", "tempo di prima risposta", "how do I open a ticket",
-           "self-service", "timp de rezolvare", "SLA", "cambiare lingua", "lost link", "rate support",
-           "net promoter score", "escalation", "knowledge base", "customer satisfaction", "backlog"]
+SHORT_QUERIES = ["reset password", "first reply time", "tempo di prima risposta", "how do I open a ticket",
+                 "self-service", "timp de rezolvare", "SLA", "cambiare lingua", "lost link", "rate support",
+                 "net promoter score", "escalation", "knowledge base", "customer satisfaction", "backlog"]
 MIX = [("home", 20), ("article", 35), ("search", 30), ("api_search", 10), ("ticket", 5)]
+
+
+def load_queries():
+    """A few hundred varied queries, so that no cache can make search look cheap: the short ones
+    above, the starter quality set's questions, and every article title in lower case."""
+    queries = list(SHORT_QUERIES)
+    for line in (ROOT / "tests" / "quality" / "starter-queries.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            queries.append(line.split("\t")[2])
+    for path in sorted((ROOT / "articles").rglob("*.md")):
+        for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+            if line.startswith("title:"):
+                queries.append(line.split(":", 1)[1].strip().strip("\"'").lower())
+                break
+            if line.startswith("---"):
+                break
+    return list(dict.fromkeys(q for q in queries if q))
+
+
+QUERIES = load_queries()
 
 
 class Stats:
@@ -107,9 +129,9 @@ def _target(route, slugs, rng):
     if route == "article":
         return "GET", f"/articles/{rng.choice(slugs)}", None, 200
     if route == "search":
-        return "GET", "/search?q=" + rng.choice(QUERIES).replace(" ", "+"), None, 200
+        return "GET", "/search?q=" + quote_plus(rng.choice(QUERIES)), None, 200
     if route == "api_search":
-        return "GET", "/api/search?q=" + rng.choice(QUERIES).replace(" ", "+"), None, 200
+        return "GET", "/api/search?q=" + quote_plus(rng.choice(QUERIES)), None, 200
     body = {"email": f"load{rng.randrange(10**6)}@example.com", "subject": "Load test ticket",
             "body": "Created by bench/load.py to measure ticket creation.", "query": rng.choice(QUERIES)}
     return "POST", "/api/tickets", body, 201
@@ -195,7 +217,7 @@ def main(argv=None):
                              "back to back, which measures the ceiling; latency then grows with the queue)")
     args = parser.parse_args(argv)
     solo = args.solo or max(5.0, args.duration / 4)
-    workers = args.workers or max(2, __import__("os").cpu_count() or 1)
+    workers = args.workers or runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
     with tempfile.TemporaryDirectory(prefix="sportello-load-") as tmp:
         home = Path(args.home or Path(tmp) / "home")
         extra = {} if args.model is None else {"SPORTELLO_EMBEDDING_MODEL": args.model}
@@ -224,7 +246,7 @@ def main(argv=None):
             print("\nserver errors (last traceback in the gunicorn log):")
             print(log[log.rindex("Traceback") - 300:][:3000])
         print(f"\n{args.clients} clients, gunicorn {workers} workers x {args.threads} threads, "
-              f"model {env.get('SPORTELLO_EMBEDDING_MODEL', '(default)')}")
+              f"model {env.get('SPORTELLO_EMBEDDING_MODEL', '(default)')}, {len(QUERIES)} distinct queries")
         hello_rows = report("ceiling: bare Flask hello, alone", hello_stats, hello_elapsed)
         rows = report(f"mixed: home, article, search, ticket creation (think time {args.think:g} s)", mixed,
                       mixed_elapsed)

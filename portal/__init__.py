@@ -32,9 +32,10 @@ def create_app(config=None):
     # Staff menu entries: each area appends (endpoint, label, roles) in its init.
     app.extensions["sportello.nav"] = []
 
-    from portal import auth, cli, db, i18n, visitor
+    from portal import auth, cli, db, i18n, pagecache, visitor
 
     db.init_app(app)
+    pagecache.init_app(app)
     i18n.init_app(app)
     visitor.init_app(app)
     app.before_request(auth.load_user)

@@ -30,6 +30,13 @@ DEFAULTS = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SEARCH_QUERY_MAX": 200,
     "AUTO_REINDEX": True,
+    # Views, clicks and searches are written in batches this often (portal.tracking.buffer);
+    # 0 writes each request's events before it returns.
+    "TRACKING_FLUSH_SECONDS": 0.25,
+    # Public pages and search answers are cached per content generation (portal.pagecache), so a
+    # publish shows at once; this bounds how long the popularity order of related and popular
+    # articles may lag behind the view counters. 0 turns caching off.
+    "PAGE_CACHE_SECONDS": 300,
 }
 
 
@@ -39,6 +46,8 @@ def _coerce(default, raw):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     return raw
 
 

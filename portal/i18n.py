@@ -28,6 +28,8 @@ def select_locale():
     for candidate in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
         if candidate in locales:
             return candidate
+    if "Accept-Language" not in request.headers:  # parsing an absent header still cost the parser's setup
+        return current_app.config["DEFAULT_LOCALE"]
     best = request.accept_languages.best_match(locales)
     return best or current_app.config["DEFAULT_LOCALE"]
 

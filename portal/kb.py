@@ -1,5 +1,5 @@
 """Knowledge-base services: saving articles and the read queries behind the pages."""
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from portal.content import ArticleData, render_markdown
 from portal.models import Article, Category, utcnow
@@ -122,6 +122,16 @@ def faq_articles(session, locale):
          .where(Category.slug == "faq", Article.status == "published"))
     rows = session.scalars(q.where(Article.locale == locale).order_by(Article.title)).all()
     return rows or session.scalars(_locale_first(q, locale).order_by(Article.title)).all()
+
+
+def add_views(session, counts):
+    """Add {article id: views} to the articles' view counters in one statement; the caller commits."""
+    if not counts:
+        return
+    table = Article.__table__
+    session.execute(table.update().where(table.c.id == bindparam("article_id"))
+                    .values(views=table.c.views + bindparam("n")),
+                    [{"article_id": article_id, "n": n} for article_id, n in sorted(counts.items())])
 
 
 def count_view(session, article):

@@ -1,4 +1,4 @@
-"""The portal's tables: categories, articles, accounts and API tokens."""
+"""The portal's tables: categories, articles, the content generation, accounts and API tokens."""
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String, Text
@@ -54,6 +54,15 @@ class Article(Base):
     def is_public(self):
         """True when customers may see the article."""
         return self.status == "published"
+
+
+class ContentState(Base):
+    """One row whose generation goes up in the same transaction as any change to articles or
+    categories (portal.pagecache), so that every process can tell its caches are outdated."""
+
+    __tablename__ = "content_state"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class User(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import click
@@ -100,11 +100,19 @@ class SearchService:
         """The backend for a mode (created once; all modes share one folder)."""
         mode = mode if mode in self.indexed_modes else self.mode
         with self._lock:
+            if mode != "hybrid" and "hybrid" in self.indexed_modes:
+                # The sides of the hybrid backend serve the single modes too: separate
+                # instances would map every index file twice into each worker.
+                if "hybrid" not in self._backends:
+                    self._backends["hybrid"] = create_backend("hybrid", str(self.path), **self._options())
+                return getattr(self._backends["hybrid"], mode)
             if mode not in self._backends:
-                opts = {} if mode == "keyword" else {
-                    "encoder": self.encoder, "cache_dir": str(self.path / "embedding-cache")}
+                opts = {} if mode == "keyword" else self._options()
                 self._backends[mode] = create_backend(mode, str(self.path), **opts)
             return self._backends[mode]
+
+    def _options(self) -> dict:
+        return {"encoder": self.encoder, "cache_dir": str(self.path / "embedding-cache")}
 
     @property
     def writer(self):
@@ -126,6 +134,8 @@ class SearchService:
             self.writer.index(docs)
         if gone - {d.slug for d in docs}:
             self.writer.remove(gone - {d.slug for d in docs})
+        if docs or gone:
+            _index_changed()
 
     def published(self) -> list:
         """Every published article, with its category loaded."""
@@ -139,6 +149,7 @@ class SearchService:
         """Rebuilds the indexes from the database; progress(done, total) is called as it goes."""
         docs = [to_document(a) for a in self.published()]
         self.writer.rebuild(docs, progress)
+        _index_changed()
         self._checked = True
         return len(docs)
 
@@ -171,6 +182,7 @@ class SearchService:
                 self.writer.rebuild(docs, step)
         else:
             self.writer.rebuild(docs, progress or None)
+        _index_changed()
 
     def _check_once(self) -> None:
         """On first use in a worker, notice a missing/stale/corrupt index (unless turned off)."""
@@ -192,8 +204,21 @@ class SearchService:
         With `prefer` (the visitor's locale) translations are folded: one result per concept,
         the visitor's version first, the others listed in `also_in`. Folding needs to see the
         translations together, so a wider window is fetched and paginated after folding.
+
+        Answers are kept per content generation (portal.pagecache), which every article commit
+        and every index write moves on, in any process: an answer never outlives its sources.
         """
+        from portal import pagecache
+
         self._check_once()
+        start = time.perf_counter()
+        key = ("answer", (query or "")[: self.query_max], mode or self.mode, locale or None, category or None,
+               limit, page, prefer)
+        answer = pagecache.cached(key, store="sportello.answers", build=lambda: self._search(
+            query, mode, locale, category, limit, page, prefer))
+        return replace(answer, took_ms=round((time.perf_counter() - start) * 1000, 1))
+
+    def _search(self, query, mode, locale, category, limit, page, prefer) -> Answer:
         mode = mode or self.mode
         backend = self.backend(mode)
         start = time.perf_counter()
@@ -218,8 +243,6 @@ class SearchService:
     @staticmethod
     def _fold(rows, prefer) -> list[Row]:
         """One row per concept, the preferred locale's version shown (search.fold)."""
-        from dataclasses import replace
-
         from search.fold import fold_hits
 
         return [replace(f.hit, also_in=f.also_in) for f in fold_hits(rows, prefer)]
@@ -231,22 +254,33 @@ class SearchService:
 
     def _rows(self, hits) -> tuple[Row, ...]:
         from portal import db
-        from portal.models import Article
+        from portal.models import Article, Category
 
         if not hits:
             return ()
-        found = {a.slug: a for a in db.get_session().scalars(
-            select(Article).where(Article.slug.in_([h.slug for h in hits]), Article.status == "published"))}
+        # The shown columns only: whole rows would load every hit's body and HTML as well.
+        found = {a.slug: a for a in db.get_session().execute(
+            select(Article.slug, Article.title, Article.locale, Category.slug.label("category"), Article.summary,
+                   Article.concept)
+            .outerjoin(Category, Category.id == Article.category_id)
+            .where(Article.slug.in_([h.slug for h in hits]), Article.status == "published"))}
         rows = []
         for h in hits:
             a = found.get(h.slug)
             if a is None:        # unpublished since it was indexed: never show it
                 continue
-            rows.append(Row(slug=a.slug, title=a.title, locale=a.locale,
-                            category=a.category.slug if a.category else "",
+            rows.append(Row(slug=a.slug, title=a.title, locale=a.locale, category=a.category or "",
                             url=url_for("kb.article", slug=a.slug), snippet=h.snippet,
                             score=round(float(h.score), 4), summary=a.summary or "", concept=a.concept or ""))
         return tuple(rows)
+
+
+def _index_changed() -> None:
+    """Outdate cached answers: they may have been computed between an article's commit and now."""
+    from portal import pagecache
+
+    with current_app.extensions["sportello.engine"].begin() as connection:
+        pagecache.bump(connection)
 
 
 def init_app(app) -> None:

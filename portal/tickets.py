@@ -10,7 +10,7 @@ from flask import current_app, g, has_request_context, request, url_for
 from sqlalchemy import select
 
 from ticketing import routing, sla
-from ticketing.service import Actor, Settings
+from ticketing.service import CONTEXT_ITEMS, Actor, Settings
 
 ARTICLE_LINK = re.compile(r"/articles/([A-Za-z0-9][A-Za-z0-9_-]{0,159})")
 
@@ -119,7 +119,8 @@ def visit_context(query="", article=""):
     try:
         from portal import tracking
 
-        tracked = tracking.visit_context() if _tracking_on() else None
+        # The ticket keeps the first few of each (CONTEXT_ITEMS): a long visit has hundreds.
+        tracked = tracking.visit_context(limit=CONTEXT_ITEMS) if _tracking_on() else None
     except ImportError:
         tracked = None
     if tracked:

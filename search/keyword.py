@@ -20,7 +20,7 @@ from whoosh.query import And, Or, Prefix, Term
 from whoosh.scoring import BM25F
 from whoosh.writing import CLEAR
 
-from . import analysis
+from . import analysis, bm25, mapped, vocab
 from .base import (Document, Health, Hit, IndexBusy, Results, SearchBackend, clamp_paging,
                    clean_query)
 from .locks import write_lock
@@ -37,6 +37,7 @@ MAX_TERMS = 10                      # (locale, term) pairs scored per query, rar
 COMMON_SHARE = 0.25                 # a term in more than this share of documents is dropped...
 COMMON_MIN_DF = 50                  # ...once it is in more than this many (small KBs keep all)
 MIN_FUZZY_LEN = 4                   # shorter words have too many neighbours to guess from
+BM25_B, BM25_K1 = 0.75, 1.2
 
 
 def _field_locale(locale: str | None) -> str:
@@ -97,7 +98,8 @@ class _LazyFields(collections.abc.Mapping):
 
 
 class _ArrayOr(Or):
-    """An Or scored by Whoosh's array matcher: every posting of every clause is read into one
+    """An Or scored by Whoosh's array matcher, for when Whoosh itself runs the query (the
+    tests compare search/bm25.py with it): every posting of every clause is read into one
     score array per chunk of documents. Whoosh picks it by itself only up to 5,000 documents;
     past that its binary tree of union matchers was 2-5x slower on our queries (bench/speed.py).
     A class attribute, so it survives Query.normalize()."""
@@ -117,6 +119,9 @@ class KeywordBackend(SearchBackend):
         self._searcher = None
         self._lock = threading.Lock()
         self._correction_cache: dict = {}
+        self._scorer: bm25.Scorer | None = None
+        self._arrays = bm25.SegmentArrays()     # lengths and postings per segment, across generations
+        self._vocab = vocab.Vocabulary("words")   # typo candidates per segment, likewise
 
     # ---- storage -------------------------------------------------------------------------
     @property
@@ -130,6 +135,7 @@ class KeywordBackend(SearchBackend):
     def _open(self):
         """Opens (creating if needed) the index; callers hold self._lock."""
         if self._ix is None:
+            mapped.install()        # segment files read from the map, not from a copy of it
             os.makedirs(self.path, exist_ok=True)
             if not whoosh_index.exists_in(self.path):
                 with write_lock(self._lockfile, self.lock_timeout):
@@ -153,8 +159,16 @@ class KeywordBackend(SearchBackend):
             if self._searcher is None or not self._searcher.up_to_date():
                 # the old searcher is left to the garbage collector, not closed: another
                 # thread may still be reading from it
-                self._searcher = ix.searcher(weighting=BM25F(B=0.75, K1=1.2))
+                self._searcher = ix.searcher(weighting=BM25F(B=BM25_B, K1=BM25_K1))
             return self._searcher
+
+    def _scorer_for(self, searcher) -> bm25.Scorer:
+        """The numpy BM25F scorer of a searcher, built once per index generation."""
+        with self._lock:
+            if self._scorer is None or self._scorer.searcher is not searcher:
+                self._scorer = bm25.Scorer(searcher, self._arrays, B=BM25_B, K1=BM25_K1)
+                self._vocab.forget_except(self._scorer.segments)
+            return self._scorer
 
     def _write(self, fn) -> None:
         """Runs fn(writer) under the cross-process lock and commits; never leaks LockError."""
@@ -303,13 +317,13 @@ class KeywordBackend(SearchBackend):
                 self._correction_cache.clear()
         return cached
 
-    @staticmethod
-    def _find_corrections(reader, word: str) -> list[str]:
+    def _find_corrections(self, reader, word: str) -> list[str]:
         maxdist = 1 if len(word) <= 5 else 2
         found = []
         # the first two letters must match: typos there are rare, and scanning the vocabulary
-        # under a 2-letter prefix is what keeps this fast on a large index
-        for cand in reader.terms_within("words", word, maxdist, prefix=2):
+        # under a 2-letter prefix is what keeps this fast on a large index. The candidates
+        # are reader.terms_within("words", word, maxdist, prefix=2), found from memory.
+        for cand in self._vocab.within(reader, word, maxdist, prefix=2):
             dist = edit_distance(word, cand, maxdist)
             if dist <= maxdist and cand != word:
                 found.append((dist, -reader.doc_frequency("words", cand), cand))
@@ -320,7 +334,9 @@ class KeywordBackend(SearchBackend):
 
     def analyze(self, text: str, locale: str | None = None, reader=None) -> dict:
         """Parses a query: {'words', 'corrections' {word: [..]}, 'terms' {locale: {term: weight}}}."""
-        reader = reader or self._get_searcher().reader()
+        if reader is None:
+            searcher = self._get_searcher()
+            reader = self._scorer_for(searcher).reader
         qwords = analysis.words(text)
         corrections = {}
         for w in dict.fromkeys(qwords):
@@ -400,29 +416,32 @@ class KeywordBackend(SearchBackend):
         """Top `limit` (slug, BM25F score, stored fields), the parsed query and the total."""
         text, _ = clean_query(query)
         searcher = self._get_searcher()
-        parsed = self.analyze(text, locale, searcher.reader()) if text else {"words": [], "corrections": {}, "terms": {}}
-        q = self._query(parsed, searcher.reader())
+        scorer = self._scorer_for(searcher)
+        parsed = self.analyze(text, locale, scorer.reader) if text else {"words": [], "corrections": {}, "terms": {}}
+        q = self._query(parsed, scorer.reader)
         if q is None:
             return [], parsed, 0
-        # optimize=False: no block-quality skipping. With a few dozen clauses Whoosh's skipping
-        # (a tree of union matchers asking each other's max quality) costs more than it saves,
-        # and without it the collector counts the matches as it goes, so len() is free
-        # instead of running the whole query a second time. Same top hits, same total.
-        results = searcher.search(q, limit=limit, filter=self._filter(locale, category), optimize=False)
-        # slugs come from a column; stored fields (with the whole text) load only when a
-        # caller looks at them, i.e. for the hits of the page actually shown
-        slugs = searcher.reader().column_reader("slug")
-        rows = [(slugs[docnum], float(score), _LazyFields(searcher, docnum))
-                for score, docnum in results.top_n]
-        return rows, parsed, len(results)
+        # scored with numpy (search/bm25.py): the same hits and scores as
+        # searcher.search(q, filter=self._filter(locale, category)), without Whoosh's
+        # per-posting Python calls, which were most of the query time
+        allow = None
+        if locale:
+            allow = scorer.mask("locale", locale)
+        if category:
+            allow = scorer.mask("category", category) if allow is None else allow & scorer.mask("category", category)
+        top, total = scorer.top([(t.fieldname, t.text, t.boost) for t in q.subqueries], limit, allow)
+        # stored fields (with the whole text) load only when a caller looks at them, i.e. for
+        # the hits of the page actually shown
+        rows = [(scorer.slug(docnum), score, _LazyFields(searcher, docnum)) for docnum, score in top]
+        return rows, parsed, total
 
     def snippet_for(self, fields: dict, parsed: dict) -> str:
         """The highlighted snippet of a hit, using the query terms of the hit's locale."""
         loc = _field_locale(fields.get("locale"))
         terms = set(parsed["terms"].get(loc, {}))
         if not terms:
-            return analysis.snippet(fields.get("text", ""), set(parsed["fallback"]), None)
-        return analysis.snippet(fields.get("text", ""), terms, loc if loc != OTHER else None)
+            return analysis.snippet(fields.get("text", ""), set(parsed["fallback"]), None, plain=True)
+        return analysis.snippet(fields.get("text", ""), terms, loc if loc != OTHER else None, plain=True)
 
     def search(self, query, locale=None, category=None, limit=10, page=1) -> Results:
         """Keyword search; the suggestion is the query with unknown words corrected."""

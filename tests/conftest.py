@@ -53,6 +53,8 @@ def make_app(tmp_path, fresh=True, **overrides):
         "WTF_CSRF_ENABLED": False,
         "RATE_LIMITS": "off",
         "AUTO_REINDEX": False,
+        # Tests read the tracking tables right after a request: each request writes its own batch.
+        "TRACKING_FLUSH_SECONDS": 0,
     }
     if os.environ.get("SPORTELLO_TEST_DATABASE_URL"):
         config["DATABASE_URL"] = os.environ["SPORTELLO_TEST_DATABASE_URL"]

@@ -193,6 +193,9 @@ def validate_new(data: NewTicket):
     return errors
 
 
+CONTEXT_ITEMS = 20  # queries, articles and votes a ticket's "already tried" context keeps, each
+
+
 def _clean_context(context, locale):
     """Keep the "already tried" context small and plain: bounded lists of short strings."""
     def short(value, n=300):
@@ -200,11 +203,11 @@ def _clean_context(context, locale):
 
     ctx = dict(context or {})
     out = {"locale": short(ctx.get("locale") or locale, 8)}
-    out["queries"] = [short(q, 200) for q in list(ctx.get("queries") or [])[:20] if q]
+    out["queries"] = [short(q, 200) for q in list(ctx.get("queries") or [])[:CONTEXT_ITEMS] if q]
     out["articles"] = [{k: short(a.get(k)) for k in ("slug", "title") if a.get(k) is not None}
-                       for a in list(ctx.get("articles") or [])[:20] if isinstance(a, dict)]
+                       for a in list(ctx.get("articles") or [])[:CONTEXT_ITEMS] if isinstance(a, dict)]
     out["votes"] = [{k: (v if isinstance(v, (bool, type(None))) else short(v)) for k, v in vote.items()}
-                    for vote in list(ctx.get("votes") or [])[:20] if isinstance(vote, dict)]
+                    for vote in list(ctx.get("votes") or [])[:CONTEXT_ITEMS] if isinstance(vote, dict)]
     for key in ("query", "article", "came_from"):
         if ctx.get(key):
             out[key] = short(ctx[key], 200)

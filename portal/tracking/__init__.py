@@ -7,16 +7,22 @@
 
 Recording never breaks a page: errors are logged and swallowed. It uses a session of its
 own, so call it after committing your own work (on SQLite an open write transaction in the
-same request would make it wait for the lock)."""
+same request would make it wait for the lock). Views, clicks and searches are written behind,
+in batches (portal.tracking.buffer); call flush() before reading figures in the same process."""
 from datetime import datetime, timezone
 
 from flask import current_app, g, has_request_context, request
+from sqlalchemy import bindparam, exists
 
 from portal.tracking.bots import is_bot
-from portal.tracking.service import FIELD_NAMES, EventData, naive_utc, record_bot_hit, record_events
+from portal.tracking.buffer import EventBuffer
+from portal.tracking.models import Vote
+from portal.tracking.service import (BATCHED_KINDS, FIELD_NAMES, EventData, Step, naive_utc, record_bot_hit,
+                                     record_events)
 from portal.tracking.service import visit_context as _visit_context
 
-__all__ = ["init_app", "record", "record_article_view", "record_search", "visit_context", "now"]
+__all__ = ["init_app", "record", "record_article_view", "record_search", "visit_context", "now", "flush",
+           "vote_condition"]
 
 
 def init_app(app):
@@ -25,6 +31,8 @@ def init_app(app):
     from portal.views import leads, tracking as views
 
     app.extensions.setdefault("sportello.clock", None)
+    app.extensions["sportello.tracking"] = EventBuffer(
+        app.extensions["sportello.db"], app.config.get("TRACKING_FLUSH_SECONDS", 0.25), app.logger)
     app.register_blueprint(views.bp)
     app.register_blueprint(views.api_bp)
     app.register_blueprint(leads.bp)
@@ -57,16 +65,27 @@ def _visitor_id():
     return g.get("visitor_id") if has_request_context() else None
 
 
+def flush():
+    """Write this process's pending views, clicks and searches now (before reading figures)."""
+    current_app.extensions["sportello.tracking"].flush()
+
+
 def record(kind, **fields):
-    """Record one event for the current visitor; return the visit id, or None (bot, failure)."""
+    """Record one event for the current visitor; return the visit id, or None (bot, failure, queued)."""
     return record_many([(kind, fields)])
 
 
-def record_many(items):
-    """Record several (kind, fields) events of this request in one transaction; never raises."""
+def record_many(items, article_id=None):
+    """Record several (kind, fields) events of this request in one transaction; never raises.
+
+    Views, clicks and searches are queued with one view of article_id (portal.tracking.buffer);
+    any other kind is written now, after what this process has queued, to keep the visit's order."""
+    buffer = current_app.extensions["sportello.tracking"]
     try:
         visitor = _visitor_id()
         if not visitor:
+            if article_id is not None:
+                buffer.add(None, article_id)
             return None
         from portal.i18n import get_locale
 
@@ -78,10 +97,17 @@ def record_many(items):
             values = {k: v for k, v in fields.items() if k in FIELD_NAMES}
             values.setdefault("locale", get_locale())
             events.append(EventData(kind=kind, **values))
+        user_agent = request.headers.get("User-Agent", "")
+        bot = is_bot(user_agent)
+        if not bot and all(e.kind in BATCHED_KINDS for e in events):
+            ids = buffer.add(Step(visitor, tuple(events), now()), article_id)
+            return ids[0] if ids else None
+        if article_id is not None:
+            buffer.add(None, article_id)  # bots count as views of the article, as they always did
+        buffer.flush(visitor)  # the visit's queued steps go first, to keep its order
         session = current_app.extensions["sportello.db"]()
         try:
-            user_agent = request.headers.get("User-Agent", "")
-            if is_bot(user_agent):
+            if bot:
                 for data in events:
                     record_bot_hit(session, user_agent, data, now())
                 return None
@@ -93,7 +119,22 @@ def record_many(items):
         return None
 
 
+def vote_condition(slug):
+    """(SQL condition, parameters) that holds when the current visitor has a standing vote on the
+    article (its page then shows it); None for a visitor who cannot have one."""
+    visitor = _visitor_id()
+    if not visitor or g.get("visitor_new"):
+        return None
+    return _VOTED, {"visitor": visitor, "slug": slug}
+
+
+# Built once: asked on every article page, where building the expression cost more than the query.
+_VOTED = exists().where(Vote.visitor_id == bindparam("visitor"), Vote.article == bindparam("slug"))
+
+
 def _position(raw):
+    if raw is None:
+        return None
     try:
         value = int(raw)
     except (TypeError, ValueError):
@@ -101,10 +142,13 @@ def _position(raw):
     return value if 0 < value < 10_000 else None
 
 
-def record_article_view(slug, query=None, position=None):
-    """Record a view of an article; ?q= and ?pos= of the request say it came from a search."""
+def record_article_view(slug, query=None, position=None, article_id=None):
+    """Record a view of an article and count it on article_id; ?q= and ?pos= say it came from a search."""
     if request.args.get("voted"):
-        return None  # the page reloaded after a vote: not a new view
+        # The page reloaded after a vote: not a new view of the visit, still one on the counter.
+        if article_id is not None:
+            current_app.extensions["sportello.tracking"].add(None, article_id)
+        return None
     query = query if query is not None else request.args.get("q", "")
     position = position if position is not None else _position(request.args.get("pos"))
     query = query.strip() or None
@@ -112,7 +156,7 @@ def record_article_view(slug, query=None, position=None):
     if position is not None:
         items.append(("click", {"article": slug, "position": position, "query": query}))
     items.append(("view", {"article": slug, "query": query}))
-    return record_many(items)
+    return record_many(items, article_id=article_id)
 
 
 def record_search(query, results, mode=None, locale=None):
@@ -123,16 +167,19 @@ def record_search(query, results, mode=None, locale=None):
     return record("search", **fields)
 
 
-def visit_context(visitor_id=None):
-    """Return the current visit's queries, articles read, votes and locale as a dict, or None."""
+def visit_context(visitor_id=None, limit=None):
+    """Return the current visit's queries, articles read and votes (the first `limit` of each) and
+    locale as a dict, or None."""
     try:
         visitor = visitor_id or _visitor_id()
         if not visitor:
             return None
+        # The visit's latest views and searches may still wait in this process.
+        current_app.extensions["sportello.tracking"].flush(visitor)
         from portal.db import get_session
 
         session = get_session()
-        context = _visit_context(session, visitor, now())
+        context = _visit_context(session, visitor, now(), limit)
         if context is None:
             return None
         out = context.as_dict()

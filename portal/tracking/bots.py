@@ -4,6 +4,7 @@ Only self-declared robots are matched. Scripted HTTP clients (curl, wget, python
 httpx) and headless browsers are not: integrations, replayed journeys and browser tests use
 them, and they count as visitors."""
 import re
+from functools import lru_cache
 
 # "bot" must end a word so that phone models such as "CUBOT_X19" do not match.
 _BOT = re.compile(
@@ -19,4 +20,11 @@ _BOT = re.compile(
 
 def is_bot(user_agent):
     """True when the user agent belongs to a known bot or crawler."""
-    return bool(user_agent) and _BOT.search(user_agent) is not None
+    if not user_agent:
+        return False
+    return _known(user_agent) if len(user_agent) <= 512 else _BOT.search(user_agent) is not None
+
+
+@lru_cache(maxsize=2048)  # a few browser versions make most traffic: match each once (at most 1 MB)
+def _known(user_agent):
+    return _BOT.search(user_agent) is not None

@@ -7,9 +7,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields, replace
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import case, insert, or_, select, update
+from sqlalchemy import bindparam, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.tracking.models import KINDS, ArticleDay, BotHit, DayTotals, Event, QueryDay, Visit, Vote
@@ -84,7 +85,9 @@ def _clean(data: EventData) -> EventData:
     """Trim free text to the column sizes."""
     query = (data.query or "").strip()[:QUERY_MAX] or None
     reason = (data.reason or "").strip()[:REASON_MAX] or None
-    return EventData(**{**asdict(data), "query": query, "reason": reason})
+    if query == data.query and reason == data.reason:
+        return data  # the usual case; copying the event cost more than recording it
+    return replace(data, query=query, reason=reason)
 
 
 def record_events(session, visitor_id: str, events: list[EventData], at: datetime) -> int:
@@ -106,6 +109,144 @@ def record_events(session, visitor_id: str, events: list[EventData], at: datetim
             if attempt == _RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+# The kinds a batch may hold: they only add to a visit's counters and to the query figures,
+# so a batch can fold them per visit. Votes and tickets move outcomes and stay one at a time.
+BATCHED_KINDS = frozenset({"search", "click", "view"})
+
+
+@dataclass(frozen=True)
+class Step:
+    """One request's events of one visitor at one moment, as queued for a batch."""
+
+    visitor_id: str
+    events: tuple[EventData, ...]
+    at: datetime
+
+
+@dataclass
+class _OpenVisit:
+    """A visit as a batch leaves it: its row (id None until inserted) and what the batch adds."""
+
+    id: int | None
+    seq: int
+    started_at: datetime
+    last_at: datetime
+    locale: str | None
+    counts: Counter = field(default_factory=Counter)
+
+
+def record_batch(session, steps: list[Step], also=None) -> list[int]:
+    """Record steps of search, click and view events in one transaction; return each step's visit id.
+
+    The rows and figures are those of record_events called once per step in this order, with far
+    fewer statements: per visitor one visit lookup and one update, the events in one multi-row
+    insert, each day and query pre-aggregate bumped once. also(session), if given, runs in the
+    same transaction (the article view counters)."""
+    steps = [Step(s.visitor_id, tuple(_clean(e) for e in s.events), naive_utc(s.at)) for s in steps]
+    for step in steps:
+        if not step.events or any(e.kind not in BATCHED_KINDS for e in step.events):
+            raise ValueError(f"a batch holds only {', '.join(sorted(BATCHED_KINDS))} events")
+    for attempt in range(_RETRIES):
+        try:
+            ids = _write_batch(session, steps)
+            if also is not None:
+                also(session)
+            session.commit()
+            return ids
+        except IntegrityError:
+            # Another process opened one of these visits or a query's first row meanwhile: the
+            # whole batch starts over and this time finds those rows.
+            session.rollback()
+            if attempt == _RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _write_batch(session, steps: list[Step]) -> list[int]:
+    conn = session.connection()
+    by_visitor: dict[str, list[int]] = {}
+    for n, step in enumerate(steps):
+        by_visitor.setdefault(step.visitor_id, []).append(n)
+    visit_of: list[_OpenVisit | None] = [None] * len(steps)
+    days, articles = {}, Counter()
+    for visitor_id, numbers in by_visitor.items():
+        last = conn.execute(_LAST_VISIT, {"visitor": visitor_id}).first()
+        current = _OpenVisit(last.id, last.seq, last.last_at, last.last_at, None) if last is not None else None
+        touched = []
+        for n in numbers:
+            step = steps[n]
+            # The rule of _visit_for: join the latest visit unless the gap is over 30 minutes.
+            if current is None or step.at - current.last_at > VISIT_GAP:
+                current = _OpenVisit(None, current.seq + 1 if current else 1, step.at, step.at,
+                                     step.events[0].locale)
+            if not touched or touched[-1] is not current:
+                touched.append(current)
+            current.last_at = max(current.last_at, step.at)
+            current.counts.update(_COUNTERS[e.kind] for e in step.events)
+            visit_of[n] = current
+        for visit in touched:
+            before, after = _save_visit(conn, visitor_id, visit)
+            totals, moved = _moves(before, after)
+            days.setdefault(after.day, Counter()).update(totals)
+            articles.update({(after.day, article, column): d for (article, column), d in moved.items()})
+    _insert_events(session, conn, steps, visit_of)
+    for day, totals in days.items():
+        _bump(conn, DayTotals, {"day": day}, totals)
+    for (day, article, column), delta in articles.items():
+        _bump(conn, ArticleDay, {"day": day, "article": article}, {column: delta})
+    return [visit.id for visit in visit_of]
+
+
+def _save_visit(conn, visitor_id, visit: _OpenVisit) -> tuple[VisitState | None, VisitState]:
+    """Write a batch's visit; return its state before the batch (None when new) and after."""
+    counts = {column: n for column, n in visit.counts.items() if n}
+    if visit.id is None:
+        values = dict(visitor_id=visitor_id, seq=visit.seq, started_at=visit.started_at, last_at=visit.last_at,
+                      day=visit.started_at.date(), locale=visit.locale, searches=0, views=0, clicks=0,
+                      positive=0, negative=0, escalations=0, tickets=0, ticket_after=False)
+        values.update(counts)
+        visit.id = conn.execute(_NEW_VISIT, values).inserted_primary_key[0]
+        return None, VisitState(values["day"], values["views"], 0, 0, 0, False, None, None)
+    after = _state_of(conn.execute(_ADD_TO_VISIT, {
+        "visit_id": visit.id, "at": visit.last_at, "d_views": counts.get("views", 0),
+        "d_searches": counts.get("searches", 0), "d_clicks": counts.get("clicks", 0)}).one())
+    # Of the state's columns a batch changes only views.
+    return replace(after, views=after.views - counts.get("views", 0)), after
+
+
+def _insert_events(session, conn, steps, visit_of) -> None:
+    """Insert the batch's events in order and fold searches and clicks into the query figures."""
+    rows, queries = [], {}
+    for step, visit in zip(steps, visit_of):
+        for data in step.events:
+            norm = normalize_query(data.query)
+            if data.kind == "click" and norm:
+                # A click marks the visit's earlier searches: those queued before it go in first.
+                _flush_rows(conn, rows)
+                _click(session, visit.id, norm)
+            rows.append(dict(ts=step.at, visit_id=visit.id, kind=data.kind, locale=data.locale, query=data.query,
+                             query_norm=norm, mode=data.mode, results=data.results, article=data.article,
+                             position=data.position, helpful=None, solved=None, reason=None, ticket_ref=None,
+                             clicked=False))
+            if data.kind == "search":
+                counts = queries.setdefault((step.at.date(), norm or ""), Counter())
+                counts["searches"] += 1
+                counts["no_result"] += int(data.results == 0)
+    _flush_rows(conn, rows)
+    for (day, norm), counts in queries.items():
+        done = conn.execute(_ADD_TO_QUERY_DAY, {"k_day": day, "k_norm": norm, "d_searches": counts["searches"],
+                                                "d_no_result": counts["no_result"]})
+        if done.rowcount == 0:  # a concurrent first insert raises IntegrityError: the batch starts over
+            conn.execute(insert(_QUERY_DAYS).values(day=day, query_norm=norm, searches=counts["searches"],
+                                                    no_result=counts["no_result"], clicked=0))
+
+
+def _flush_rows(conn, rows: list) -> None:
+    if rows:
+        conn.execute(insert(Event.__table__), rows)
+        rows.clear()
 
 
 def record_bot_hit(session, user_agent: str, data: EventData, at: datetime) -> None:
@@ -156,7 +297,49 @@ def _state_of(row) -> VisitState:
 
 
 def _state(session, visit_id) -> VisitState:
-    return _state_of(session.execute(select(*_STATE).where(Visit.id == visit_id)).one())
+    return _state_of(session.connection().execute(_STATE_OF, {"visit_id": visit_id}).one())
+
+
+# Built once (a batch runs them per visitor and query): building a statement cost more than running it.
+_VISITS = Visit.__table__
+_LAST_VISIT = (select(_VISITS.c.id, _VISITS.c.seq, _VISITS.c.last_at)
+               .where(_VISITS.c.visitor_id == bindparam("visitor")).order_by(_VISITS.c.seq.desc()).limit(1))
+# The state comes back from the update itself, so no other writer can change it in between.
+_ADD_TO_VISIT = (update(_VISITS).where(_VISITS.c.id == bindparam("visit_id")).values(
+    last_at=case((_VISITS.c.last_at < bindparam("at"), bindparam("at")), else_=_VISITS.c.last_at),
+    views=_VISITS.c.views + bindparam("d_views"), searches=_VISITS.c.searches + bindparam("d_searches"),
+    clicks=_VISITS.c.clicks + bindparam("d_clicks")).returning(*(_VISITS.c[c.key] for c in _STATE)))
+_QUERY_DAYS = QueryDay.__table__
+_ADD_TO_QUERY_DAY = (update(_QUERY_DAYS).where(_QUERY_DAYS.c.day == bindparam("k_day"),
+                                               _QUERY_DAYS.c.query_norm == bindparam("k_norm"))
+                     .values(searches=_QUERY_DAYS.c.searches + bindparam("d_searches"),
+                             no_result=_QUERY_DAYS.c.no_result + bindparam("d_no_result")))
+_STATE_OF = select(*_STATE).where(_VISITS.c.id == bindparam("visit_id"))
+_NEW_VISIT = insert(_VISITS)
+_EVENTS = Event.__table__
+_NEW_EVENT = insert(_EVENTS)
+_INCREMENT = {column: update(_VISITS).where(_VISITS.c.id == bindparam("visit_id"))
+              .values({column: _VISITS.c[column] + 1})
+              for column in ("searches", "views", "clicks", "escalations", "tickets")}
+_CLICKABLE = select(_EVENTS.c.id, _EVENTS.c.ts).where(
+    _EVENTS.c.visit_id == bindparam("visit_id"), _EVENTS.c.kind == "search", _EVENTS.c.query_norm == bindparam("norm"),
+    _EVENTS.c.clicked.is_(False), or_(_EVENTS.c.results.is_(None), _EVENTS.c.results != 0))
+_MARK_CLICKED = update(_EVENTS).where(_EVENTS.c.id.in_(bindparam("ids", expanding=True))).values(clicked=True)
+_LAST_READ = (select(_EVENTS.c.article).where(_EVENTS.c.visit_id == bindparam("visit_id"), _EVENTS.c.kind == "view")
+              .order_by(_EVENTS.c.ts.desc(), _EVENTS.c.id.desc()).limit(1).scalar_subquery())
+_FIRST_TICKET = (update(_VISITS).where(_VISITS.c.id == bindparam("visit_id"), _VISITS.c.first_ticket_at.is_(None))
+                 .values(first_ticket_at=bindparam("at"), ticket_article=_LAST_READ))
+_EARLIER = select(_VISITS.c.id, *_STATE).where(
+    _VISITS.c.visitor_id == bindparam("visitor"), _VISITS.c.id != bindparam("visit_id"),
+    _VISITS.c.last_at < bindparam("at"), _VISITS.c.last_at >= bindparam("since"),
+    _VISITS.c.ticket_after.is_(False)).with_for_update()
+_SET_TICKET_AFTER = update(_VISITS).where(_VISITS.c.id.in_(bindparam("ids", expanding=True))).values(ticket_after=True)
+
+
+@lru_cache(maxsize=64)
+def _bump_statements(table, keys: tuple, columns: tuple):
+    return (update(table).where(*(table.c[k] == bindparam("k_" + k) for k in keys))
+            .values({c: table.c[c] + bindparam("d_" + c) for c in columns}), insert(table))
 
 
 def _bump(session, model, keys: dict, deltas: dict):
@@ -164,17 +347,23 @@ def _bump(session, model, keys: dict, deltas: dict):
     deltas = {k: v for k, v in deltas.items() if v}
     if not deltas:
         return
-    table = model.__table__
-    where = [table.c[k] == v for k, v in keys.items()]
-    done = session.execute(update(table).where(*where).values({k: table.c[k] + v for k, v in deltas.items()}))
+    add, first = _bump_statements(model.__table__, tuple(keys), tuple(sorted(deltas)))
+    done = session.execute(add, {**{"k_" + k: v for k, v in keys.items()}, **{"d_" + c: v for c, v in deltas.items()}})
     if done.rowcount == 0:
         # A concurrent first insert raises IntegrityError: record_events retries the whole event.
-        session.execute(insert(table).values({**keys, **deltas}))
+        session.execute(first, {**keys, **deltas})
 
 
 def _roll(session, before: VisitState | None, after: VisitState):
     """Move a visit's contribution in the day and article pre-aggregates from before to after."""
-    day = after.day
+    totals, articles = _moves(before, after)
+    _bump(session, DayTotals, {"day": after.day}, totals)
+    for (article, column), delta in articles.items():
+        _bump(session, ArticleDay, {"day": after.day, "article": article}, {column: delta})
+
+
+def _moves(before: VisitState | None, after: VisitState) -> tuple[Counter, Counter]:
+    """The deltas of moving a visit from before to after: day totals, and (article, column)."""
     totals = Counter()
     if before is None:
         totals["visits"] += 1
@@ -184,7 +373,6 @@ def _roll(session, before: VisitState | None, after: VisitState):
     totals[after.outcome] += 1
     totals["tickets"] += after.tickets
     totals.pop("other", None)
-    _bump(session, DayTotals, {"day": day}, totals)
     articles = Counter()
     for state, sign in ((before, -1), (after, 1)):
         if state is None:
@@ -193,26 +381,23 @@ def _roll(session, before: VisitState | None, after: VisitState):
             articles[(state.answer_article, "answered")] += sign
         if state.outcome == "escalated" and state.ticket_article:
             articles[(state.ticket_article, "failed")] += sign
-    for (article, column), delta in articles.items():
-        _bump(session, ArticleDay, {"day": day, "article": article}, {column: delta})
+    return totals, articles
 
 
 def _visit_for(session, visitor_id, at, locale):
     """Return (visit id, its state before this event or None when new), opening one after a gap."""
-    last = session.execute(select(Visit.id, Visit.seq, Visit.last_at).where(Visit.visitor_id == visitor_id)
-                           .order_by(Visit.seq.desc()).limit(1)).first()
+    conn = session.connection()
+    last = conn.execute(_LAST_VISIT, {"visitor": visitor_id}).first()
     if last is not None and at - last.last_at <= VISIT_GAP:
         # Write first, read after: the update takes the lock (the database's on SQLite, the row's
-        # elsewhere), so the state read next cannot change under us before we commit.
-        session.execute(update(Visit).where(Visit.id == last.id).values(
-            last_at=case((Visit.last_at < at, at), else_=Visit.last_at)))
-        return last.id, _state(session, last.id)
-    visit = Visit(visitor_id=visitor_id, seq=(last.seq + 1) if last else 1, started_at=at, last_at=at,
-                  day=at.date(), locale=locale, searches=0, views=0, clicks=0, positive=0,
-                  negative=0, escalations=0, tickets=0, ticket_after=False)
-    session.add(visit)
-    session.flush()
-    return visit.id, None
+        # elsewhere), and returns the state, which then cannot change under us before we commit.
+        state = conn.execute(_ADD_TO_VISIT, {"visit_id": last.id, "at": at, "d_views": 0, "d_searches": 0,
+                                             "d_clicks": 0}).one()
+        return last.id, _state_of(state)
+    return conn.execute(_NEW_VISIT, dict(
+        visitor_id=visitor_id, seq=(last.seq + 1) if last else 1, started_at=at, last_at=at, day=at.date(),
+        locale=locale, searches=0, views=0, clicks=0, positive=0, negative=0, escalations=0, tickets=0,
+        ticket_after=False)).inserted_primary_key[0], None
 
 
 _COUNTERS = {"search": "searches", "view": "views", "click": "clicks",
@@ -222,14 +407,14 @@ _COUNTERS = {"search": "searches", "view": "views", "click": "clicks",
 def _apply(session, visitor_id, visit_id, data, at):
     """Store one event and fold it into its visit's summary."""
     norm = normalize_query(data.query)
-    session.add(Event(ts=at, visit_id=visit_id, kind=data.kind, locale=data.locale, query=data.query,
-                      query_norm=norm, mode=data.mode, results=data.results, article=data.article,
-                      position=data.position, helpful=data.helpful, solved=data.solved,
-                      reason=data.reason, ticket_ref=data.ticket_ref, clicked=False))
+    conn = session.connection()
+    conn.execute(_NEW_EVENT, dict(ts=at, visit_id=visit_id, kind=data.kind, locale=data.locale, query=data.query,
+                                  query_norm=norm, mode=data.mode, results=data.results, article=data.article,
+                                  position=data.position, helpful=data.helpful, solved=data.solved,
+                                  reason=data.reason, ticket_ref=data.ticket_ref, clicked=False))
     counter = _COUNTERS.get(data.kind)
     if counter:
-        column = getattr(Visit, counter)
-        session.execute(update(Visit).where(Visit.id == visit_id).values({counter: column + 1}))
+        conn.execute(_INCREMENT[counter], {"visit_id": visit_id})
     if data.kind == "search":
         _bump(session, QueryDay, {"day": at.date(), "query_norm": norm or ""},
               {"searches": 1, "no_result": int(data.results == 0)})
@@ -244,12 +429,11 @@ def _apply(session, visitor_id, visit_id, data, at):
 def _click(session, visit_id, norm):
     """Mark the visit's earlier searches for this query as clicked, in the events and per day."""
     # A search that found nothing has no results to click (a link to a related article is not one).
-    searches = session.execute(select(Event.id, Event.ts).where(
-        Event.visit_id == visit_id, Event.kind == "search", Event.query_norm == norm,
-        Event.clicked.is_(False), or_(Event.results.is_(None), Event.results != 0))).all()
+    conn = session.connection()
+    searches = conn.execute(_CLICKABLE, {"visit_id": visit_id, "norm": norm}).all()
     if not searches:
         return
-    session.execute(update(Event).where(Event.id.in_([i for i, _ in searches])).values(clicked=True))
+    conn.execute(_MARK_CLICKED, {"ids": [i for i, _ in searches]})
     for day, n in Counter(ts.date() for _, ts in searches).items():
         _bump(session, QueryDay, {"day": day, "query_norm": norm}, {"clicked": n})
 
@@ -305,40 +489,46 @@ def _vote(session, visitor_id, visit_id, data, at):
 
 def _ticket(session, visitor_id, visit_id, at):
     """Mark the visit escalated and turn off inference for the visitor's visits of the last 24 h."""
-    last_read = (select(Event.article).where(Event.visit_id == visit_id, Event.kind == "view")
-                 .order_by(Event.ts.desc(), Event.id.desc()).limit(1).scalar_subquery())
-    session.execute(update(Visit).where(Visit.id == visit_id, Visit.first_ticket_at.is_(None))
-                    .values(first_ticket_at=at, ticket_article=last_read))
-    window = (Visit.visitor_id == visitor_id, Visit.id != visit_id, Visit.last_at < at,
-              Visit.last_at >= at - INFERENCE_WINDOW, Visit.ticket_after.is_(False))
-    earlier = session.execute(select(Visit.id, *_STATE).where(*window).with_for_update()).all()
+    conn = session.connection()
+    # The last article read before the ticket is the one that failed.
+    conn.execute(_FIRST_TICKET, {"visit_id": visit_id, "at": at})
+    earlier = conn.execute(_EARLIER, {"visitor": visitor_id, "visit_id": visit_id, "at": at,
+                                      "since": at - INFERENCE_WINDOW}).all()
     if earlier:
-        session.execute(update(Visit).where(Visit.id.in_([row[0] for row in earlier])).values(ticket_after=True))
+        conn.execute(_SET_TICKET_AFTER, {"ids": [row[0] for row in earlier]})
         for row in earlier:
             state = _state_of(row[1:])
             _roll(session, state, replace(state, ticket_after=True))
 
 
-def visit_context(session, visitor_id: str, at: datetime) -> VisitContext | None:
-    """Return what the visitor's current visit searched, read and voted, or None."""
+def visit_context(session, visitor_id: str, at: datetime, limit: int | None = None) -> VisitContext | None:
+    """Return what the visitor's current visit searched, read and voted (the first `limit` of each), or None."""
     visit = current_visit(session, visitor_id, at)
     if visit is None:
         return None
-    rows = session.execute(select(Event.kind, Event.query, Event.article)
-                           .where(Event.visit_id == visit.id).order_by(Event.ts, Event.id)).all()
-    queries, articles = [], []
-    for kind, query, article in rows:
-        if kind == "search" and query and query not in queries:
-            queries.append(query)
-        elif kind == "view" and article not in articles:
-            articles.append(article)
-    votes = session.scalars(select(Vote).where(Vote.visit_id == visit.id).order_by(Vote.updated_at)).all()
+    # Each distinct query and article once, in the order of its first event: grouped in SQL, since
+    # a long visit has thousands of events and a ticket would otherwise read them all.
+    firsts = (_FIRST_QUERIES, _FIRST_ARTICLES) if limit is None else (
+        _FIRST_QUERIES.limit(limit + 1), _FIRST_ARTICLES.limit(limit))  # +1: the group of no query is dropped
+    queries = [q for q, in session.execute(firsts[0], {"visit_id": visit.id}) if q][:limit]
+    articles = [a for a, in session.execute(firsts[1], {"visit_id": visit.id})]
+    votes = session.scalars(select(Vote).where(Vote.visit_id == visit.id).order_by(Vote.updated_at)
+                            .limit(limit)).all()
     return VisitContext(
         visit_id=visit.id, started_at=visit.started_at, locale=visit.locale, queries=queries,
         articles=articles,
         votes=[{"article": v.article, "helpful": v.helpful, "solved": v.solved, "reason": v.reason}
                for v in votes],
     )
+
+
+def _firsts(column, kind):
+    """The distinct values of column among a visit's events of a kind, by their first event."""
+    return (select(column).where(Event.visit_id == bindparam("visit_id"), Event.kind == kind).group_by(column)
+            .order_by(func.min(Event.ts), func.min(Event.id)))
+
+
+_FIRST_QUERIES, _FIRST_ARTICLES = _firsts(Event.query, "search"), _firsts(Event.article, "view")
 
 
 def rebuild_aggregates(session) -> None:

@@ -34,6 +34,5 @@ def get_article(slug):
     art = kb.public_article(session, slug)
     if art is None:
         return jsonify(error=f"no published article with slug {slug!r}", fields={"slug": slug}), 404
-    kb.count_view(session, art)
-    tracking.record_article_view(art.slug)
+    tracking.record_article_view(art.slug, article_id=art.id)
     return jsonify(article_json(art, kb.translations(session, art)))

@@ -1,8 +1,8 @@
 """Customer pages of the knowledge base: home, categories, articles, FAQ."""
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 
-from portal import kb, tracking
+from portal import kb, pagecache, tracking
 from portal.db import get_session
 from portal.i18n import get_locale
 from portal.models import Category
@@ -13,6 +13,12 @@ bp = Blueprint("kb", __name__)
 @bp.route("/")
 def home():
     """The home page: search box, categories, popular and recent articles."""
+    if pagecache.shareable():
+        return pagecache.cached(("home",), _home_page)
+    return _home_page()
+
+
+def _home_page():
     session, locale = get_session(), get_locale()
     return render_template(
         "kb/home.html",
@@ -38,17 +44,31 @@ def category(slug):
 @bp.route("/articles/<slug>")
 def article(slug):
     """One article with its table of contents, translations and related articles."""
+    # The page echoes ?q= and shows the visitor's vote: without either it is everyone's page.
+    if pagecache.shareable() and not request.args.get("q", "").strip():
+        found = pagecache.cached(("article", slug), lambda: _article_page(slug, shared=True),
+                                 unless=tracking.vote_condition(slug), otherwise=lambda: _article_page(slug))
+    else:
+        found = _article_page(slug)
+    if found is None:
+        abort(404)
+    article_id, page = found
+    tracking.record_article_view(slug, article_id=article_id)
+    return pagecache.fill_token(page)
+
+
+def _article_page(slug, shared=False):
+    """(article id, rendered page) of a published article, or None."""
     session = get_session()
     art = kb.public_article(session, slug)
     if art is None:
-        abort(404)
-    kb.count_view(session, art)
-    tracking.record_article_view(art.slug)
-    return render_template(
+        return None
+    return art.id, render_template(
         "kb/article.html",
         article=art,
         translations=kb.translations(session, art),
         related=kb.related_articles(session, art),
+        **(pagecache.shared_context() if shared else {}),
     )
 
 

@@ -12,6 +12,12 @@ from portal.tracking import report
 bp = Blueprint("leads", __name__, url_prefix="/leads")
 
 
+@bp.before_request
+def _write_pending_events():
+    """Every page here reads figures: include the events this process still holds."""
+    tracking.flush()
+
+
 def _period():
     """Return (start, end, grain, error) from ?from=&to=&grain=; an error falls back to 30 days."""
     today = tracking.now().date()

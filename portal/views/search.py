@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
-from portal import tracking
+from portal import pagecache, tracking
 from portal.i18n import get_locale
 from portal.search_service import MODES
 
@@ -94,16 +94,27 @@ def _ticket_url(query):
 def search_page():
     """The results page: query kept in the box, filters, mode, pagination, suggestion."""
     params = _params(request.args)
+    if pagecache.shareable():  # the page depends on the parameters only (and the content)
+        key = ("search", *(params[name] for name in ("q", "mode", "locale", "category", "limit", "page")))
+        page, total, mode = pagecache.cached(key, lambda: _results_page(params))
+    else:
+        page, total, mode = _results_page(params)
+    if params["q"] and params["page"] == 1:  # a further page is the same search
+        tracking.record_search(params["q"], total, mode=mode, locale=params["locale"])
+    return page
+
+
+def _results_page(params):
+    """(rendered page, total, mode) of a search; total and mode are None without a query."""
     # Without an explicit language filter, translations fold under the visitor's language.
     prefer = None if params["locale"] else get_locale()
     answer = _service().search(params["q"], params["mode"], params["locale"], params["category"],
                                params["limit"], params["page"], prefer=prefer) if params["q"] else None
     related = _related(answer, params["locale"]) if answer is not None and not answer.rows else []
-    if answer is not None and params["page"] == 1:  # a further page is the same search
-        tracking.record_search(params["q"], answer.total, mode=answer.mode, locale=params["locale"])
-    return render_template("search/results.html", answer=answer, params=params, errors={},
+    page = render_template("search/results.html", answer=answer, params=params, errors={},
                            categories=_categories(), modes=MODES, related=related,
                            ticket_url=_ticket_url(params["q"]))
+    return page, (answer.total if answer else None), (answer.mode if answer else None)
 
 
 @bp.get("/api/search")

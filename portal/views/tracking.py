@@ -96,6 +96,7 @@ def self_service():
     grain = request.args.get("grain")
     if grain is not None and grain not in metrics.GRAINS:
         return _error("unknown grain", 400, grain=f"one of {', '.join(metrics.GRAINS)}")
+    tracking.flush()  # include the events this process still holds
     session = get_session()
     out = metrics.self_service(session, start, end, now).as_dict()
     if grain:

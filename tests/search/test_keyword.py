@@ -105,3 +105,17 @@ def test_health_reports_stamps_and_corruption(tmp_path, docs):
     assert not fresh.health().ok
     fresh.rebuild(docs)
     assert fresh.health().ok and slugs(fresh.search("refund"))
+
+
+def test_snippet_folding_matches_a_full_translate():
+    from search import analysis
+    every = "".join(chr(c) for c in analysis._FOLD_1TO1) + "".join(chr(c) for c in range(128))
+    for text in (every, every.upper(), "Perché così? ŞTIINŢĂ, știință; İstanbul", "plain ascii"):
+        assert analysis._fold_scan(text) == text.lower().translate(analysis._FOLD_1TO1)
+
+
+def test_snippet_of_stored_plain_text_is_the_same(keyword):
+    from search import analysis
+    text = analysis.plain_text("# Title\n\nSome *refund* text. " + "filler words here. " * 300 + "refund at the end")
+    for terms in ({"refund"}, {"nothing"}, set()):
+        assert analysis.snippet(text, terms, "en", plain=True) == analysis.snippet(text, terms, "en")

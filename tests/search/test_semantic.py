@@ -5,8 +5,8 @@ import numpy as np
 
 from search.base import Document
 from search.encoders import FakeEncoder
-from search.passages import split_passages
-from search.semantic import SemanticBackend
+from search.passages import passages, split_passages
+from search.semantic import FORMAT, SemanticBackend, _Snapshot, text_hash
 
 
 def test_passages_split_by_heading_and_carry_the_title():
@@ -113,3 +113,86 @@ def test_vectors_are_normalized_float32(tmp_path, docs):
     vecs = np.load(tmp_path / "v" / meta["files"]["vectors"])
     assert vecs.dtype == np.float32
     assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-5)
+
+
+def test_items_of_a_list_with_a_question_are_asked():
+    body = ("Customers ask this in many ways:\n\n- Why is my refund not showing up?\n- I need my refund\n\n"
+            "Steps:\n\n- open the app\n- tap Refunds\n\nA paragraph that asks why?")
+    parts = passages(Document(slug="a", title="Refund", body=body))
+    asked = {p.text for p in parts if p.asked}
+    assert asked == {"Refund. Why is my refund not showing up?", "Refund. I need my refund"}
+    assert not any(p.asked for p in parts if "open the app" in p.text or "paragraph" in p.text)
+    assert split_passages(Document(slug="a", title="Refund", body=body)) == [p.text for p in parts]
+
+
+class _Recording(FakeEncoder):
+    """Embeds queries in another space than passages, and records which texts went where."""
+
+    def __init__(self):
+        super().__init__()
+        self.as_query, self.as_passage = [], []
+
+    def encode_queries(self, texts):
+        self.as_query += list(texts)
+        return super().encode_queries(["q " + t for t in texts])
+
+    def encode_passages(self, texts, batch_size=32, show_progress=False):
+        self.as_passage += list(texts)
+        return super().encode_passages(texts)
+
+
+def test_asked_passages_are_embedded_as_queries(tmp_path, docs):
+    enc = _Recording()
+    sb = SemanticBackend(tmp_path / "v", encoder=enc)
+    sb.index(docs)
+    assert "Refund not showing up. I need my refund" in enc.as_query
+    assert "Refund not showing up. I need my refund" not in enc.as_passage
+    assert not any("Cards arrive" in t for t in enc.as_query)
+    meta = json.loads((tmp_path / "v" / "meta.json").read_text())
+    assert meta["format"] == FORMAT
+    assert np.load(tmp_path / "v" / meta["files"]["asked"]).sum() == 2
+    assert sb.search("I need my refund").hits[0].slug == "en-refund"
+
+
+def test_asked_passages_count_together_as_a_mean():
+    # doc 0: one plain passage; doc 1: three asked phrasings; doc 2: many plain passages
+    q = np.array([1.0, 0.0], np.float32)
+
+    def unit(cos):
+        return [cos, float(np.sqrt(1 - cos * cos))]
+    rows = [unit(0.90)] + [unit(c) for c in (0.89, 0.88, 0.88)] + [unit(0.85)] * 6
+    docs = {"plain": {"locale": "en", "category": "", "rows": [0, 1]},
+            "faq": {"locale": "en", "category": "", "rows": [1, 4]},
+            "long": {"locale": "en", "category": "", "rows": [4, 10]}}
+    asked = np.array([False, True, True, True] + [False] * 6)
+    snap = _Snapshot({"docs": docs}, np.array(rows, np.float32), np.zeros(11, np.int64), np.zeros(0, np.uint8), asked)
+    best, per_row = snap.doc_scores(q)
+    faq = (0.89 + 0.88 / 2 + 0.88 / 3) / (1 + 1 / 2 + 1 / 3)
+    assert np.allclose(best, [0.90, faq, 0.85], atol=1e-5)      # a mean of the best 3, never a sum
+    assert np.allclose(per_row[1:4], [0.89, 0.88, 0.88], atol=1e-5)
+    plain_only = _Snapshot({"docs": docs}, np.array(rows, np.float32), np.zeros(11, np.int64), np.zeros(0, np.uint8))
+    assert np.allclose(plain_only.doc_scores(q)[0], [0.90, 0.89, 0.85], atol=1e-5)
+
+
+def test_older_format_store_is_rebuilt_reusing_its_vectors(tmp_path, docs):
+    enc = _Recording()
+    sb = SemanticBackend(tmp_path / "v", encoder=enc)
+    sb.index(docs)
+    meta_path = tmp_path / "v" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    # what a format-2 store looks like: no asked rows, every vector keyed by its text alone
+    (tmp_path / "v" / meta["files"].pop("asked")).unlink()
+    texts = [t for d in docs for t in split_passages(d)]
+    np.save(tmp_path / "v" / meta["files"]["hashes"], np.array([text_hash(t) for t in texts], dtype="S20"))
+    meta["format"] = 2
+    meta_path.write_text(json.dumps(meta))
+    fresh = SemanticBackend(tmp_path / "v", encoder=enc)
+    health = fresh.health()
+    assert not health.ok and "format" in health.reason
+    assert fresh.search("refund").hits == ()                     # never scored without its asked rows
+    enc.as_query.clear(), enc.as_passage.clear()
+    fresh.rebuild(docs)
+    # only the asked passages are embedded again (as queries now); the rest reuse their vectors
+    assert fresh.health().ok and enc.as_passage == []
+    assert sorted(enc.as_query) == ["Refund not showing up. I need my refund",
+                                    "Refund not showing up. Why is my refund not showing up?"]
