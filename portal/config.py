@@ -32,7 +32,7 @@ DEFAULTS = {
     "AUTO_REINDEX": True,
     # Views, clicks and searches are written in batches this often (portal.tracking.buffer);
     # 0 writes each request's events before it returns.
-    "TRACKING_FLUSH_SECONDS": 0.25,
+    "TRACKING_FLUSH_SECONDS": 1.0,
     # Public pages and search answers are cached per content generation (portal.pagecache), so a
     # publish shows at once; this bounds how long the popularity order of related and popular
     # articles may lag behind the view counters. 0 turns caching off.

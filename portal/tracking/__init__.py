@@ -32,7 +32,7 @@ def init_app(app):
 
     app.extensions.setdefault("sportello.clock", None)
     app.extensions["sportello.tracking"] = EventBuffer(
-        app.extensions["sportello.db"], app.config.get("TRACKING_FLUSH_SECONDS", 0.25), app.logger)
+        app.extensions["sportello.db"], app.config.get("TRACKING_FLUSH_SECONDS", 1.0), app.logger)
     app.register_blueprint(views.bp)
     app.register_blueprint(views.api_bp)
     app.register_blueprint(leads.bp)

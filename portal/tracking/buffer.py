@@ -6,9 +6,10 @@ write lock. Here a request only appends to a per-process list; one thread writes
 TRACKING_FLUSH_SECONDS in one transaction (service.record_batch, which folds it per visit).
 
 What this trades, and why it is safe:
-- Figures lag by at most the interval (a quarter second by default): the dashboard and the
-  metrics API read a worker's own pending events first (flush()), another worker's show up
-  after its next write. A customer takes longer than that to go from an article to a ticket.
+- Figures lag by at most the interval (a second by default; longer batches fold more steps per
+  visit): the dashboard and the metrics API read a worker's own pending events first (flush()),
+  another worker's show up after its next write. A customer takes longer than that to go from
+  an article to a submitted ticket, and every event keeps the time it happened.
 - Votes, escalations and tickets are not buffered (they change outcomes and a ticket must be
   kept once acknowledged); recording one writes this process's pending events first, so the
   order of a visit's steps is kept.
