@@ -94,17 +94,27 @@ def record_events(session, visitor_id: str, events: list[EventData], at: datetim
     """Record events of one visitor at one moment, in one transaction; return the visit id."""
     at = naive_utc(at)
     events = [_clean(e) for e in events]
+
+    def write():
+        visit_id, before = _visit_for(session, visitor_id, at, events[0].locale)
+        for data in events:
+            _apply(session, visitor_id, visit_id, data, at)
+        _roll(session, before, _state(session, visit_id))
+        return visit_id
+
+    return _committed(session, write)
+
+
+def _committed(session, write):
+    """Run write() and commit, starting over when another writer created a row first."""
     for attempt in range(_RETRIES):
         try:
-            visit_id, before = _visit_for(session, visitor_id, at, events[0].locale)
-            for data in events:
-                _apply(session, visitor_id, visit_id, data, at)
-            _roll(session, before, _state(session, visit_id))
+            result = write()
             session.commit()
-            return visit_id
+            return result
         except IntegrityError:
-            # Another request opened the same visit or cast the same vote first: start over,
-            # and this time find its row.
+            # Another request opened the same visit, cast the same vote or bumped a query's
+            # first row meanwhile: start over, and this time find its row.
             session.rollback()
             if attempt == _RETRIES - 1:
                 raise
@@ -148,20 +158,14 @@ def record_batch(session, steps: list[Step], also=None) -> list[int]:
     for step in steps:
         if not step.events or any(e.kind not in BATCHED_KINDS for e in step.events):
             raise ValueError(f"a batch holds only {', '.join(sorted(BATCHED_KINDS))} events")
-    for attempt in range(_RETRIES):
-        try:
-            ids = _write_batch(session, steps)
-            if also is not None:
-                also(session)
-            session.commit()
-            return ids
-        except IntegrityError:
-            # Another process opened one of these visits or a query's first row meanwhile: the
-            # whole batch starts over and this time finds those rows.
-            session.rollback()
-            if attempt == _RETRIES - 1:
-                raise
-    raise AssertionError("unreachable")
+
+    def write():
+        ids = _write_batch(session, steps)
+        if also is not None:
+            also(session)
+        return ids
+
+    return _committed(session, write)
 
 
 def _write_batch(session, steps: list[Step]) -> list[int]:
