@@ -53,6 +53,7 @@ class Stats:
 
     def __init__(self):
         self.latency, self.errors, self.samples = {}, {}, {}
+        self.novelty = {}   # search latencies split by whether the query was asked before
 
     def add(self, route, seconds, ok, detail=""):
         self.latency.setdefault(route, []).append(seconds)
@@ -137,8 +138,9 @@ def _target(route, slugs, rng):
     return "POST", "/api/tickets", body, 201
 
 
-async def _run(port, routes, weights, clients, duration, slugs, stats, think=0.0):
+async def _run(port, routes, weights, clients, duration, slugs, stats, think=0.0, seen=None):
     deadline = time.monotonic() + duration
+    seen = set() if seen is None else seen
 
     async def worker(n):
         rng, client = random.Random(n), Client(port)
@@ -153,7 +155,13 @@ async def _run(port, routes, weights, clients, duration, slugs, stats, think=0.0
                 except Exception as exc:  # a timeout or a reset is an error like a 500
                     client.close()
                     ok, detail = False, f"{type(exc).__name__} on {path}"
-                stats.add(route, time.perf_counter() - start, ok, detail)
+                elapsed = time.perf_counter() - start
+                stats.add(route, elapsed, ok, detail)
+                if route in ("search", "api_search"):
+                    # a first-time query is encoded and ranked; a repeat comes from the caches
+                    kind = "first time" if path not in seen else "repeat"
+                    seen.add(path)
+                    stats.novelty.setdefault(kind, []).append(elapsed)
                 if think:  # a person reading the page before the next click
                     await asyncio.sleep(rng.expovariate(1 / think))
         finally:
@@ -164,10 +172,11 @@ async def _run(port, routes, weights, clients, duration, slugs, stats, think=0.0
     return time.monotonic() - started
 
 
-def measure(port, routes, weights, clients, duration, slugs, think=0.0):
-    """Drive the server for duration seconds; return (Stats, elapsed seconds)."""
+def measure(port, routes, weights, clients, duration, slugs, think=0.0, seen=None):
+    """Drive the server for duration seconds; return (Stats, elapsed seconds). `seen` holds the
+    search paths asked so far (shared between runs against one server)."""
     stats = Stats()
-    elapsed = asyncio.run(_run(port, routes, weights, clients, duration, slugs, stats, think))
+    elapsed = asyncio.run(_run(port, routes, weights, clients, duration, slugs, stats, think, seen))
     return stats, elapsed
 
 
@@ -185,6 +194,11 @@ def report(title, stats, elapsed):
               f"{rows[route]['p95']:>10.1f}{rows[route]['errors']:>8}")
     for route, detail in stats.samples.items():
         print(f"  first error on {route}: {detail}")
+    for kind, values in sorted(stats.novelty.items()):
+        values = sorted(values)
+        print(f"  searches, query {kind + ':':<12}{len(values):>8} requests, median "
+              f"{statistics.median(values) * 1000:.1f} ms, p95 "
+              f"{values[min(len(values) - 1, int(len(values) * 0.95))] * 1000:.1f} ms")
     return rows
 
 
@@ -237,9 +251,10 @@ def main(argv=None):
         with Server(hello_env, app="hello_app:app", workers=workers, threads=args.threads) as hello:
             hello_stats, hello_elapsed = measure(hello.port, ["hello"], [1], args.clients, solo, slugs)
         with Server(env, workers=workers, threads=args.threads, log=Path(tmp) / "gunicorn.log") as portal:
-            measure(portal.port, [r for r, _ in MIX], [w for _, w in MIX], 4, 3, slugs)  # warm every worker
+            seen = set()
+            measure(portal.port, [r for r, _ in MIX], [w for _, w in MIX], 4, 3, slugs, seen=seen)  # warm workers
             mixed, mixed_elapsed = measure(portal.port, [r for r, _ in MIX], [w for _, w in MIX], args.clients,
-                                           args.duration, slugs, args.think)
+                                           args.duration, slugs, args.think, seen)
             article_stats, article_elapsed = measure(portal.port, ["article"], [1], args.clients, solo, slugs)
         log = (Path(tmp) / "gunicorn.log").read_text(errors="replace")
         if "Traceback" in log:

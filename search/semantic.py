@@ -68,6 +68,10 @@ class EmbeddingCache:
         self.dim = dim
         self._db = sqlite3.connect(os.path.join(folder, f"{safe}-{dim}.sqlite"), timeout=30,
                                    check_same_thread=False)
+        # WAL: a worker storing a new query's vector no longer waits for the others' reads (nor
+        # they for it), and no commit waits for the disk: a vector lost to a crash is re-encoded.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("CREATE TABLE IF NOT EXISTS vec (h TEXT PRIMARY KEY, v BLOB)")
 
     def get(self, hashes: list[str]) -> dict[str, np.ndarray]:

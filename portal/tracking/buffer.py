@@ -51,6 +51,7 @@ class EventBuffer:
         self._flushing = threading.Lock()
         self._steps: list[Step] = []
         self._views: Counter = Counter()
+        self._inflight: set[str] = set()    # visitors whose steps the batch being written holds
         self._thread = None
 
     def add(self, step: Step | None, article_id: int | None = None) -> list[int] | None:
@@ -75,6 +76,12 @@ class EventBuffer:
 
     def flush(self, visitor_id: str | None = None) -> None:
         """Write what is queued so far (only one visitor's steps, if given), in this thread; never raises."""
+        if visitor_id is not None:
+            with self._cond:
+                # Nothing of this visit queued or being written: a ticket need not wait for
+                # everyone else's batch (under load that wait was a quarter of a ticket's time).
+                if visitor_id not in self._inflight and not any(s.visitor_id == visitor_id for s in self._steps):
+                    return
         with self._flushing:  # one batch at a time, so that batches land in queue order
             with self._cond:
                 if visitor_id is None:
@@ -85,8 +92,13 @@ class EventBuffer:
                     if steps:
                         self._steps = [s for s in self._steps if s.visitor_id != visitor_id]
                     views = Counter()
-            if steps or views:
-                self._write(steps, views)
+                self._inflight = {s.visitor_id for s in steps}
+            try:
+                if steps or views:
+                    self._write(steps, views)
+            finally:
+                with self._cond:
+                    self._inflight = set()
 
     def close(self) -> None:
         """Write what is pending; from now on every add writes at once (exit, worker_exit)."""
