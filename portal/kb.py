@@ -132,10 +132,3 @@ def add_views(session, counts):
     session.execute(table.update().where(table.c.id == bindparam("article_id"))
                     .values(views=table.c.views + bindparam("n")),
                     [{"article_id": article_id, "n": n} for article_id, n in sorted(counts.items())])
-
-
-def count_view(session, article):
-    """Add one to the article's view counter (popularity on the home page)."""
-    session.execute(Article.__table__.update().where(Article.id == article.id)
-                    .values(views=Article.views + 1))
-    session.commit()

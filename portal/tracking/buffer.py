@@ -11,8 +11,8 @@ What this trades, and why it is safe:
   another worker's show up after its next write. A customer takes longer than that to go from
   an article to a submitted ticket, and every event keeps the time it happened.
 - Votes, escalations and tickets are not buffered (they change outcomes and a ticket must be
-  kept once acknowledged); recording one writes this process's pending events first, so the
-  order of a visit's steps is kept.
+  kept once acknowledged); recording one first writes that visitor's steps still queued or
+  being written in this process, so the order of a visit's steps is kept.
 - A clean exit (gunicorn's SIGTERM, max_requests, a CLI command) writes what is pending: at
   exit and in gunicorn's worker_exit. A SIGKILL loses at most one interval of views and searches,
   never a ticket.

@@ -7,6 +7,7 @@ from search import bm25
 from search.base import Document, clean_query
 from search.keyword import KeywordBackend
 from search.vocab import Vocabulary, levenshtein
+from tests.threads import run_together
 
 WORDS = ("ticket supporto rimborso conto carta bonifico refund card account transfer payment "
          "delivery cunostinte baza articol ghid client problema cliente azienda").split()
@@ -132,7 +133,6 @@ def test_levenshtein():
 
 def test_segment_files_are_not_copied_and_threads_read_their_own_position(tmp_path):
     import sys
-    import threading
 
     from whoosh.filedb import compound
 
@@ -158,11 +158,7 @@ def test_segment_files_are_not_copied_and_threads_read_their_own_position(tmp_pa
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-5)         # threads take turns often, as under load
     try:
-        threads = [threading.Thread(target=run, args=(i,)) for i in range(6)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_together(run, 6)
     finally:
         sys.setswitchinterval(interval)
     assert not errors and not wrong

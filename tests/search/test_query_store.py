@@ -1,11 +1,10 @@
 """Query vectors are shared through the embedding cache: a query one process encoded costs the
 others (and the next start) a lookup, and the threads of one process can use it at once."""
-import threading
-
 import numpy as np
 
 from search.encoders import FakeEncoder
 from search.semantic import SemanticBackend
+from tests.threads import run_together
 
 
 class CountingEncoder(FakeEncoder):
@@ -45,11 +44,7 @@ def test_threads_share_the_store_without_errors(tmp_path):
         except Exception as exc:  # noqa: BLE001 - the assertion below reports it
             errors.append(exc)
 
-    threads = [threading.Thread(target=ask, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(ask, 6)
     assert errors == []
     fresh = CountingEncoder()
     reader = _backend(tmp_path, fresh)

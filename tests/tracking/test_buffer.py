@@ -31,13 +31,19 @@ def _background_batch(buffer):
     return writer
 
 
+def _flush_aside(buffer, visitor, wait):
+    """flush(visitor) in a thread, given `wait` seconds to return; the thread, maybe still waiting."""
+    flusher = threading.Thread(target=buffer.flush, args=(visitor,))
+    flusher.start()
+    flusher.join(wait)
+    return flusher
+
+
 def test_a_visitor_with_nothing_queued_does_not_wait_for_others_batch():
     buffer = SlowWrites()
     buffer.add(_step("other"))
     writer = _background_batch(buffer)
-    done = threading.Thread(target=buffer.flush, args=("me",))
-    done.start()
-    done.join(2)
+    done = _flush_aside(buffer, "me", 2)
     assert not done.is_alive(), "flush('me') waited for a batch that holds none of its steps"
     buffer.release.set()
     writer.join(10)
@@ -48,9 +54,7 @@ def test_a_visitor_whose_steps_are_being_written_waits_for_them():
     buffer = SlowWrites()
     buffer.add(_step("me"))
     writer = _background_batch(buffer)
-    mine = threading.Thread(target=buffer.flush, args=("me",))
-    mine.start()
-    mine.join(0.3)
+    mine = _flush_aside(buffer, "me", 0.3)
     assert mine.is_alive(), "flush('me') returned before the batch with its steps landed"
     buffer.release.set()
     mine.join(10)

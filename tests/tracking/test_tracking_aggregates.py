@@ -8,6 +8,7 @@ from sqlalchemy import select
 from portal import metrics
 from portal.tracking.models import ArticleDay, DayTotals, Event, QueryDay, Visit
 from portal.tracking.service import rebuild_aggregates
+from tests.threads import run_together
 from tests.tracking.helpers import D, Journey
 
 
@@ -80,8 +81,6 @@ def test_pre_aggregates_match_recounts(db_session):
 
 def test_concurrent_events_of_one_visitor_are_all_counted(app, tmp_path):
     """Parallel requests with one cookie: one visit, every view counted, aggregates exact."""
-    import threading
-
     from portal.db import get_session
     from portal.importer import import_paths
     from tests.conftest import write_article
@@ -101,11 +100,7 @@ def test_concurrent_events_of_one_visitor_are_all_counted(app, tmp_path):
             if resp.status_code not in (200, 201):
                 errors.append(resp.status_code)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(worker, 4)
     assert errors == []
     with app.app_context():
         session = get_session()

@@ -2,7 +2,6 @@
 the write-behind buffer loses nothing (every view is counted once it is flushed or closed), and a
 ticket's visit context reads only what the ticket keeps."""
 import random
-import threading
 from datetime import timedelta
 
 import pytest
@@ -10,6 +9,7 @@ from sqlalchemy import delete, select
 
 from portal.tracking.models import ArticleDay, DayTotals, Event, QueryDay, Visit, Vote
 from portal.tracking.service import EventData, Step, record_batch, record_events
+from tests.threads import run_together
 from tests.tracking.helpers import D
 
 TABLES = (Event, Vote, Visit, DayTotals, ArticleDay, QueryDay)
@@ -135,11 +135,7 @@ def test_buffered_views_are_all_counted_after_a_flush(app, article):
             if client.get("/articles/alpha").status_code != 200:
                 errors.append(n)
 
-    threads = [threading.Thread(target=visitor, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(visitor, 4)
     assert errors == []
     buffer = app.extensions["sportello.tracking"]
     assert buffer.pending() > 0 and _figures(app) == (0, 0, 0)  # queued, not yet written
