@@ -110,8 +110,11 @@ def _register_error_pages(app):
 def _register_headers(app):
     @app.after_request
     def _security_headers(response):
+        # One pass over the headers: setdefault() raised and caught a KeyError per missing header.
+        present = {name.lower() for name, _ in response.headers.items()}
         for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+            if name.lower() not in present:
+                response.headers.add(name, value)
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -2,9 +2,11 @@
 
 Correctness rests on the content generation (models.ContentState), a counter that goes up in
 the same transaction as any change to an article or a category, whichever process, app or
-command made it. Every lookup reads it first (one row) and it is part of every key, so nothing
-rendered before a publish is served after the publish's commit: the old entries stop matching.
-Reading it before building the value also means a value is never older than its key.
+command made it. Every lookup takes it first and it is part of every key, so nothing rendered
+before a publish is served once the publish has committed: the old entries stop matching. It
+is read from the database, or from memory while the home's content stamp (portal.changes) shows
+that no commit changed content since the last read. Taking it before building the value also
+means a value is never older than its key.
 
 View counts are not content: they reorder related and popular articles without bumping the
 generation, so entries also expire after PAGE_CACHE_SECONDS, which bounds how long such an
@@ -30,13 +32,13 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
-from functools import lru_cache
 from itertools import chain
 
 from flask import current_app, g, has_request_context, request
 from flask import session as cookie_session
 from sqlalchemy import event, select, update
 
+from portal import changes
 from portal.models import Article, Category, ContentState
 
 _STATE = ContentState.__table__
@@ -143,9 +145,14 @@ class SharedStore:
 def init_app(app):
     """Bump the generation on every flush that changes articles or categories; add the caches."""
     event.listen(app.extensions["sportello.db"], "before_flush", _bump_on_content_change)
+    stamps = changes.for_app(app)
+    changes.watch(app.extensions["sportello.db"], stamps, changes.CONTENT, _content_changed)
+    app.extensions["sportello.generation"] = changes.Memo(stamps, changes.CONTENT)
     seconds = float(app.config.get("PAGE_CACHE_SECONDS") or 0)
     app.extensions["sportello.pages"] = PageCache(seconds, size=2048)
     app.extensions["sportello.answers"] = PageCache(seconds, size=4096)
+    limit = app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
+    app.extensions["sportello.signed_tokens"] = PageCache(min(60.0, (limit or 3600) / 10), size=10_000)
     app.extensions["sportello.shared_pages"] = SharedStore(Path(app.config["HOME"]) / "cache" / "pages.sqlite")
     # The same in every worker of this home (pages travel between them), and no article text
     # can contain it by chance or on purpose.
@@ -153,23 +160,28 @@ def init_app(app):
         str(app.config["SECRET_KEY"]).encode(), b"page cache token placeholder", hashlib.sha256).hexdigest()[:32]
 
 
+def _content_changed(session) -> bool:
+    return any(isinstance(obj, (Article, Category)) for obj in chain(session.new, session.dirty, session.deleted))
+
+
 def _bump_on_content_change(session, _flush_context, _instances):
-    if any(isinstance(obj, (Article, Category)) for obj in chain(session.new, session.dirty, session.deleted)):
+    if _content_changed(session):
         # Core on the session's connection: inside a flush, an ORM statement would flush again.
         bump(session.connection())
 
 
 def bump(connection) -> None:
-    """Make every cached page and answer outdated, in the connection's transaction."""
+    """Make every cached page and answer outdated, in the connection's transaction (through a
+    session, the content stamp is touched at its commit; otherwise call touch() after yours)."""
     connection.execute(update(_STATE).values(generation=_STATE.c.generation + 1))
 
 
+def touch() -> None:
+    """After a commit that bumped the generation outside a session: tell the other processes."""
+    current_app.extensions["sportello.changes"].touch(changes.CONTENT)
+
+
 _GENERATION = select(_STATE.c.generation).where(_STATE.c.id == 1)  # built once: read on every lookup
-
-
-@lru_cache(maxsize=16)
-def _generation_and(condition):
-    return select(_STATE.c.generation, condition).where(_STATE.c.id == 1)
 
 
 def generation(session) -> int:
@@ -177,20 +189,18 @@ def generation(session) -> int:
     return session.connection().execute(_GENERATION).scalar() or 0
 
 
-def _read_generation(unless):
-    """(generation, whether the unless condition holds), in one round trip outside the request's session.
+def _current_generation() -> int:
+    """The content generation, read again only when a commit has touched the content stamp.
 
     A cached page needs nothing else from the database, and a session (transaction, pool
     checkout, rollback, result objects) cost several times the query itself."""
     from portal.db import read_first
 
-    engine = current_app.extensions["sportello.engine"]
-    if unless is None:
-        row = read_first(engine, _GENERATION)
-        return (row[0] or 0 if row else 0), False
-    condition, params = unless
-    row = read_first(engine, _generation_and(condition), params)
-    return (row[0] or 0, bool(row[1])) if row is not None else (0, False)
+    def load():
+        row = read_first(current_app.extensions["sportello.engine"], _GENERATION)
+        return (row[0] or 0) if row else 0
+
+    return current_app.extensions["sportello.generation"].get("generation", load)
 
 
 def shareable() -> bool:
@@ -199,20 +209,16 @@ def shareable() -> bool:
             and not cookie_session.get("_flashes"))
 
 
-def cached(key: tuple, build, store: str = "sportello.pages", unless=None, otherwise=None):
+def cached(key: tuple, build, store: str = "sportello.pages"):
     """Return build() for key in this content generation, locale and URL root, computing it on a miss.
 
-    build() returning None (nothing to show) is not kept; outside a request nothing is. unless is
-    (a prebuilt SQL condition, its parameters), read with the generation: when it holds, this
-    request gets otherwise() instead (say, the page of a visitor whose vote it shows)."""
+    build() returning None (nothing to show) is not kept; outside a request nothing is."""
     cache = current_app.extensions[store]
     if cache.seconds <= 0 or not has_request_context():
         return build()
     from portal.i18n import get_locale
 
-    current, personal = _read_generation(unless)
-    if personal:
-        return otherwise()
+    current = _current_generation()
     full = (*key, get_locale(), request.script_root, current)
     value = cache.get(full)
     if value is not None:
@@ -242,6 +248,23 @@ def fill_token(page: str) -> str:
     placeholder = current_app.extensions["sportello.token_placeholder"]
     if placeholder not in page:
         return page
+    return page.replace(placeholder, _visitor_token())
+
+
+def _visitor_token() -> str:
+    """This visitor's signed CSRF token; one signed for the same session in the last minute is
+    given again. Signing cost more than the rest of a cached page, and a reused token stays
+    bound to its session and valid for the time limit (an hour) less that minute at most."""
     from flask_wtf.csrf import generate_csrf
 
-    return page.replace(placeholder, generate_csrf())
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    raw = cookie_session.get(field)
+    if not isinstance(raw, str) or g.get(field):
+        return generate_csrf()  # a new session (it makes the raw token), or already signed here
+    signed = current_app.extensions["sportello.signed_tokens"]
+    token = signed.get(raw)
+    if token is None:
+        token = generate_csrf()
+        signed.put(raw, token)
+    setattr(g, field, token)  # what generate_csrf() would keep for the rest of the request
+    return token

@@ -281,6 +281,7 @@ def _index_changed() -> None:
 
     with current_app.extensions["sportello.engine"].begin() as connection:
         pagecache.bump(connection)
+    pagecache.touch()
 
 
 def init_app(app) -> None:

@@ -1,16 +1,47 @@
 """Request hardening: JSON-only API bodies, Secure cookies over HTTPS, proxies, size limits."""
 from flask import current_app, jsonify, request
+import time
+
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+
+from portal.pagecache import PageCache
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class SchemeAwareSessionInterface(SecureCookieSessionInterface):
-    """Marks the session cookie Secure whenever the request came over HTTPS."""
+    """Marks the session cookie Secure whenever the request came over HTTPS, and remembers the
+    cookies it has verified lately: checking the signature and decoding the payload again on
+    each of a visitor's requests cost a sixth of a cached page."""
 
     def __init__(self):
         self._serializers = {}
+        self._verified = PageCache(60, size=10_000)
+
+    def open_session(self, app, request):
+        """The request's session; a cookie verified in the last minute is not verified again."""
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        serializer = self.get_signing_serializer(app)
+        if not cookie or serializer is None:
+            return super().open_session(app, request)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        # The cookie text with the keys that verified it: rotating the secret key forgets it.
+        key = (cookie, app.secret_key)
+        kept = self._verified.get(key)
+        if kept is None:
+            try:
+                data, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            kept = (data, signed_at.timestamp())
+            if all(isinstance(v, (str, int, float, bool, type(None))) for v in data.values()):
+                self._verified.put(key, kept)  # a list or dict in it would be shared between requests
+        data, signed_at = kept
+        if time.time() - signed_at > max_age:
+            return self.session_class()
+        return self.session_class(data)
 
     def get_signing_serializer(self, app):
         """Flask's serializer, built once per set of keys instead of twice per request (its

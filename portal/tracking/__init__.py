@@ -10,10 +10,12 @@ own, so call it after committing your own work (on SQLite an open write transact
 same request would make it wait for the lock). Views, clicks and searches are written behind,
 in batches (portal.tracking.buffer); call flush() before reading figures in the same process."""
 from datetime import datetime, timezone
+from itertools import chain
 
 from flask import current_app, g, has_request_context, request
-from sqlalchemy import bindparam, exists
+from sqlalchemy import bindparam, select
 
+from portal import changes
 from portal.tracking.bots import is_bot
 from portal.tracking.buffer import EventBuffer
 from portal.tracking.models import Vote
@@ -22,7 +24,7 @@ from portal.tracking.service import (BATCHED_KINDS, FIELD_NAMES, EventData, Step
 from portal.tracking.service import visit_context as _visit_context
 
 __all__ = ["init_app", "record", "record_article_view", "record_search", "visit_context", "now", "flush",
-           "vote_condition"]
+           "has_voted"]
 
 
 def init_app(app):
@@ -31,6 +33,11 @@ def init_app(app):
     from portal.views import leads, tracking as views
 
     app.extensions.setdefault("sportello.clock", None)
+    stamps = changes.for_app(app)
+    changes.watch(app.extensions["sportello.db"], stamps, changes.VOTES,
+                  lambda session: any(isinstance(obj, Vote) for obj in chain(session.new, session.deleted)))
+    # The articles each recent visitor voted on: article pages ask on every view.
+    app.extensions["sportello.votes"] = changes.Memo(stamps, changes.VOTES, size=10_000)
     app.extensions["sportello.tracking"] = EventBuffer(
         app.extensions["sportello.db"], app.config.get("TRACKING_FLUSH_SECONDS", 1.0), app.logger)
     app.register_blueprint(views.bp)
@@ -51,8 +58,6 @@ def now():
 
 def article_titles(session, slugs):
     """Return {slug: title} for the articles that still exist."""
-    from sqlalchemy import select
-
     from portal.models import Article
 
     if not slugs:
@@ -119,17 +124,21 @@ def record_many(items, article_id=None):
         return None
 
 
-def vote_condition(slug):
-    """(SQL condition, parameters) that holds when the current visitor has a standing vote on the
-    article (its page then shows it); None for a visitor who cannot have one."""
+def has_voted(slug) -> bool:
+    """True when the current visitor has a standing vote on the article (its page then shows it)."""
     visitor = _visitor_id()
     if not visitor or g.get("visitor_new"):
-        return None
-    return _VOTED, {"visitor": visitor, "slug": slug}
+        return False
+    from portal.db import read_all
+
+    engine = current_app.extensions["sportello.engine"]
+    voted = current_app.extensions["sportello.votes"].get(
+        visitor, lambda: frozenset(row[0] for row in read_all(engine, _VOTED, {"visitor": visitor})))
+    return slug in voted
 
 
 # Built once: asked on every article page, where building the expression cost more than the query.
-_VOTED = exists().where(Vote.visitor_id == bindparam("visitor"), Vote.article == bindparam("slug"))
+_VOTED = select(Vote.article).where(Vote.visitor_id == bindparam("visitor"))
 
 
 def _position(raw):

@@ -45,9 +45,8 @@ def category(slug):
 def article(slug):
     """One article with its table of contents, translations and related articles."""
     # The page echoes ?q= and shows the visitor's vote: without either it is everyone's page.
-    if pagecache.shareable() and not request.args.get("q", "").strip():
-        found = pagecache.cached(("article", slug), lambda: _article_page(slug, shared=True),
-                                 unless=tracking.vote_condition(slug), otherwise=lambda: _article_page(slug))
+    if pagecache.shareable() and not request.args.get("q", "").strip() and not tracking.has_voted(slug):
+        found = pagecache.cached(("article", slug), lambda: _article_page(slug, shared=True))
     else:
         found = _article_page(slug)
     if found is None:
