@@ -1,7 +1,7 @@
 """Request hardening: JSON-only API bodies, Secure cookies over HTTPS, proxies, size limits."""
-from flask import current_app, jsonify, request
 import time
 
+from flask import current_app, jsonify, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
