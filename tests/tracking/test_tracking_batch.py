@@ -199,6 +199,18 @@ def test_a_limited_visit_context_is_the_start_of_the_full_one(db_session):
             full.queries[:limit], full.articles[:limit], full.votes[:limit])
 
 
+def test_a_long_visit_that_repeats_itself_still_lists_its_later_values(db_session):
+    from portal.tracking.service import _SCAN, visit_context
+
+    visitor, at = "context-visitor-000002", D + timedelta(hours=9)
+    names = [f"query {n % 3}" for n in range(_SCAN + 50)] + [f"late query {n}" for n in range(10)]
+    steps = [Step(visitor, (EventData(kind="search", query=q, results=1),), at + timedelta(seconds=n))
+             for n, q in enumerate(names)]
+    record_batch(db_session, steps)
+    context = visit_context(db_session, visitor, at + timedelta(seconds=len(names) + 60), 5)
+    assert context.queries == ["query 0", "query 1", "query 2", "late query 0", "late query 1"]
+
+
 def test_the_metrics_api_includes_pending_events(app, client, article, login):
     login("lead")
     client.get("/articles/alpha")
