@@ -70,7 +70,11 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Check the index and load the model now, so that no customer waits for it."""
+    """Send small responses in one piece; check the index and load the model now, so that no
+    customer waits for it."""
+    from portal.serving import send_whole_responses
+
+    send_whole_responses()
     app = worker.wsgi
     service = getattr(app, "extensions", {}).get("sportello.search")
     if service is None:
