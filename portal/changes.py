@@ -23,6 +23,8 @@ import os
 import time
 from pathlib import Path
 
+from portal.lru import ExpiringLRU
+
 log = logging.getLogger(__name__)
 
 CONTENT, VOTES = 0, 1  # slots
@@ -70,10 +72,8 @@ class Memo:
     """Values read from the database, kept while their slot's stamp stands (MAX_AGE at most)."""
 
     def __init__(self, stamps: Stamps, slot: int, size: int = 1):
-        from portal.pagecache import PageCache  # a bounded LRU with expiry, shared by a worker's threads
-
         self.stamps, self.slot = stamps, slot
-        self._kept = PageCache(MAX_AGE, size=size)
+        self._kept = ExpiringLRU(MAX_AGE, size=size)
 
     def get(self, key, load):
         """Return load()'s value for key, from memory while nothing changed since it was read."""
@@ -99,7 +99,8 @@ def for_app(app) -> Stamps:
 
 
 def watch(sessionmaker, stamps: Stamps, slot: int, changed) -> None:
-    """Touch slot after every commit of a session in which changed(session) held at a flush."""
+    """Touch slot after every commit of a session for which changed(session) returned true at a
+    flush (changed may act too: pagecache bumps the generation there)."""
     from sqlalchemy import event
 
     key = f"sportello.changes.{slot}"

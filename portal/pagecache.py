@@ -30,53 +30,19 @@ import pickle
 import sqlite3
 import threading
 import time
-from collections import OrderedDict
 from pathlib import Path
 from itertools import chain
 
 from flask import current_app, g, has_request_context, request
 from flask import session as cookie_session
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from portal import changes
+from portal.lru import ExpiringLRU
 from portal.models import Article, Category, ContentState
 
 _STATE = ContentState.__table__
 log = logging.getLogger(__name__)
-
-
-class PageCache:
-    """A bounded LRU whose entries also expire after `seconds`; shared by a worker's threads."""
-
-    def __init__(self, seconds: float, size: int = 1024):
-        self.seconds, self.size = float(seconds), size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        """Return the value kept for key, or None when there is none or it expired."""
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            if item[0] < time.monotonic():
-                del self._items[key]
-                return None
-            self._items.move_to_end(key)
-            return item[1]
-
-    def put(self, key, value, seconds: float | None = None) -> None:
-        """Keep value for key (seconds, or the cache's age limit), dropping the least recently used."""
-        with self._lock:
-            self._items[key] = (time.monotonic() + (self.seconds if seconds is None else seconds), value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget every entry."""
-        with self._lock:
-            self._items.clear()
 
 
 class SharedStore:
@@ -143,16 +109,15 @@ class SharedStore:
 
 
 def init_app(app):
-    """Bump the generation on every flush that changes articles or categories; add the caches."""
-    event.listen(app.extensions["sportello.db"], "before_flush", _bump_on_content_change)
+    """Bump the generation (and the content stamp) on every flush that changes articles or categories; add the caches."""
     stamps = changes.for_app(app)
-    changes.watch(app.extensions["sportello.db"], stamps, changes.CONTENT, _content_changed)
+    changes.watch(app.extensions["sportello.db"], stamps, changes.CONTENT, _bump_on_content_change)
     app.extensions["sportello.generation"] = changes.Memo(stamps, changes.CONTENT)
     seconds = float(app.config.get("PAGE_CACHE_SECONDS") or 0)
-    app.extensions["sportello.pages"] = PageCache(seconds, size=2048)
-    app.extensions["sportello.answers"] = PageCache(seconds, size=4096)
+    app.extensions["sportello.pages"] = ExpiringLRU(seconds, size=2048)
+    app.extensions["sportello.answers"] = ExpiringLRU(seconds, size=4096)
     limit = app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
-    app.extensions["sportello.signed_tokens"] = PageCache(min(60.0, (limit or 3600) / 10), size=10_000)
+    app.extensions["sportello.signed_tokens"] = ExpiringLRU(min(60.0, (limit or 3600) / 10), size=10_000)
     app.extensions["sportello.shared_pages"] = SharedStore(Path(app.config["HOME"]) / "cache" / "pages.sqlite")
     # The same in every worker of this home (pages travel between them), and no article text
     # can contain it by chance or on purpose.
@@ -160,14 +125,13 @@ def init_app(app):
         str(app.config["SECRET_KEY"]).encode(), b"page cache token placeholder", hashlib.sha256).hexdigest()[:32]
 
 
-def _content_changed(session) -> bool:
-    return any(isinstance(obj, (Article, Category)) for obj in chain(session.new, session.dirty, session.deleted))
-
-
-def _bump_on_content_change(session, _flush_context, _instances):
-    if _content_changed(session):
-        # Core on the session's connection: inside a flush, an ORM statement would flush again.
-        bump(session.connection())
+def _bump_on_content_change(session) -> bool:
+    """At a flush that changes articles or categories, bump the generation; say whether it did."""
+    if not any(isinstance(obj, (Article, Category)) for obj in chain(session.new, session.dirty, session.deleted)):
+        return False
+    # Core on the session's connection: inside a flush, an ORM statement would flush again.
+    bump(session.connection())
+    return True
 
 
 def bump(connection) -> None:

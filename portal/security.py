@@ -6,7 +6,7 @@ from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 
-from portal.pagecache import PageCache
+from portal.lru import ExpiringLRU
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -18,7 +18,7 @@ class SchemeAwareSessionInterface(SecureCookieSessionInterface):
 
     def __init__(self):
         self._serializers = {}
-        self._verified = PageCache(60, size=10_000)
+        self._verified = ExpiringLRU(60, size=10_000)
 
     def open_session(self, app, request):
         """The request's session; a cookie verified in the last minute is not verified again."""
