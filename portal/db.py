@@ -3,7 +3,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -14,9 +14,17 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url):
-    """Create an engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and a write gate."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        args = {"timeout": 30, "check_same_thread": False}
+        database = make_url(url).database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            from portal.writegate import WriteGate, connection_class
+
+            # Writers queue in the kernel and take turns at once (portal.writegate), instead of
+            # polling SQLite's lock in steps of up to 100 ms.
+            args["factory"] = connection_class(WriteGate(database + ".gate"))
+        engine = create_engine(url, connect_args=args)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import current_app, g, has_request_context, request, url_for
 from sqlalchemy import select
 
-from ticketing import routing, sla
+from ticketing import routing, service, sla
 from ticketing.service import CONTEXT_ITEMS, Actor, Settings
 
 ARTICLE_LINK = re.compile(r"/articles/([A-Za-z0-9][A-Za-z0-9_-]{0,159})")
@@ -147,6 +147,32 @@ def _article_title(slug):
 
     art = kb.public_article(get_session(), slug)
     return art.title if art is not None else slug
+
+
+def open_ticket(data, query="", article=""):
+    """Create the ticket (ticketing.service; InvalidTicket when the data has errors) and record its
+    ticket_opened in the same transaction, so the self-service ratio never misses a stored ticket."""
+    from portal.db import get_session
+
+    fields = {"query": query or None, "article": article or None}
+    hook = _recorder("ticket_opened", **fields)
+    also = (lambda session, ticket: hook(session, ticket_ref=ticket.reference)) if hook else None
+    ticket = service.create_ticket(get_session(), data, settings(), now=now(), also=also)
+    if hook is None:  # a bot, or no visitor: recorded the usual way, after the commit
+        record("ticket_opened", ticket_ref=ticket.reference, **fields)
+    return ticket
+
+
+def _recorder(kind, **fields):
+    if not has_request_context() or not _tracking_on():
+        return None
+    try:
+        from portal import tracking
+
+        return tracking.recorder(kind, **fields)
+    except Exception:  # recording must never break the ticket flow
+        current_app.logger.exception("tickets: could not prepare to record %s", kind)
+        return None
 
 
 def record(kind, **fields):

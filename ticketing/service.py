@@ -214,8 +214,11 @@ def _clean_context(context, locale):
     return out
 
 
-def create_ticket(session, data: NewTicket, settings=DEFAULT_SETTINGS, now=None):
-    """Validate, route and store a new ticket with its first message and a receipt in the outbox."""
+def create_ticket(session, data: NewTicket, settings=DEFAULT_SETTINGS, now=None, also=None):
+    """Validate, route and store a new ticket with its first message and a receipt in the outbox.
+
+    also(session, ticket), if given, runs in the same transaction once the ticket has its
+    reference: what it writes is committed with the ticket, or not at all."""
     errors = validate_new(data)
     if errors:
         raise InvalidTicket("the ticket has errors", errors)
@@ -243,6 +246,8 @@ def create_ticket(session, data: NewTicket, settings=DEFAULT_SETTINGS, now=None)
         session.flush()
         ticket.reference = f"SP-{now.year}-{ticket.id:06d}"
         notify.queue(session, ticket, "received", now=now)
+        if also is not None:
+            also(session, ticket)
         session.commit()
     except Exception:
         session.rollback()

@@ -3,6 +3,7 @@
     from portal import tracking
     tracking.record("ticket_opened", ticket_ref="SP-2026-000123", query="...", article="slug")
     tracking.record("escalation_started", query="...", article="slug")
+    hook = tracking.recorder("ticket_opened", query="...")  # hook(session, ticket_ref=...) in your transaction
     context = tracking.visit_context()      # dict or None: queries, articles, votes, locale
 
 Recording never breaks a page: errors are logged and swallowed. It uses a session of its
@@ -19,12 +20,12 @@ from portal import changes
 from portal.tracking.bots import is_bot
 from portal.tracking.buffer import EventBuffer
 from portal.tracking.models import Vote
-from portal.tracking.service import (BATCHED_KINDS, FIELD_NAMES, EventData, Step, naive_utc, record_bot_hit,
-                                     record_events)
+from portal.tracking.service import (BATCHED_KINDS, FIELD_NAMES, EventData, Step, add_events, naive_utc,
+                                     record_bot_hit, record_events)
 from portal.tracking.service import visit_context as _visit_context
 
-__all__ = ["init_app", "record", "record_article_view", "record_search", "visit_context", "now", "flush",
-           "has_voted"]
+__all__ = ["init_app", "record", "recorder", "record_article_view", "record_search", "visit_context", "now",
+           "flush", "has_voted"]
 
 
 def init_app(app):
@@ -92,16 +93,7 @@ def record_many(items, article_id=None):
             if article_id is not None:
                 buffer.add(None, article_id)
             return None
-        from portal.i18n import get_locale
-
-        events = []
-        for kind, fields in items:
-            unknown = set(fields) - FIELD_NAMES
-            if unknown:  # a caller's extra key must not cost the event
-                current_app.logger.warning("tracking: ignoring fields %s on %s", sorted(unknown), kind)
-            values = {k: v for k, v in fields.items() if k in FIELD_NAMES}
-            values.setdefault("locale", get_locale())
-            events.append(EventData(kind=kind, **values))
+        events = _event_data(items)
         user_agent = request.headers.get("User-Agent", "")
         bot = is_bot(user_agent)
         if not bot and all(e.kind in BATCHED_KINDS for e in events):
@@ -122,6 +114,43 @@ def record_many(items, article_id=None):
     except Exception:  # recording must never break the page it is recorded from
         current_app.logger.exception("tracking: could not record %s", [k for k, _ in items])
         return None
+
+
+def _event_data(items) -> list[EventData]:
+    from portal.i18n import get_locale
+
+    events = []
+    for kind, fields in items:
+        unknown = set(fields) - FIELD_NAMES
+        if unknown:  # a caller's extra key must not cost the event
+            current_app.logger.warning("tracking: ignoring fields %s on %s", sorted(unknown), kind)
+        values = {k: v for k, v in fields.items() if k in FIELD_NAMES}
+        values.setdefault("locale", get_locale())
+        events.append(EventData(kind=kind, **values))
+    return events
+
+
+def recorder(kind, **fields):
+    """Return hook(session, **more), which records one event of the current visitor inside the
+    caller's transaction (service.add_events), so that it commits with the caller's work; or
+    None for a bot or a request without a visitor (call record() after committing instead).
+
+    The visit's steps still queued in this process are written now, before the caller opens
+    its transaction (on SQLite that write would wait for it), to keep the visit's order. The
+    hook never raises: a failure is logged, its savepoint rolled back, the caller's work kept."""
+    visitor = _visitor_id()
+    if not visitor or is_bot(request.headers.get("User-Agent", "")):
+        return None
+    current_app.extensions["sportello.tracking"].flush(visitor)
+
+    def hook(session, **more):
+        try:
+            return add_events(session, visitor, _event_data([(kind, {**fields, **more})]), now())
+        except Exception:  # recording must never cost the caller's work
+            current_app.logger.exception("tracking: could not record %s", kind)
+            return None
+
+    return hook
 
 
 def has_voted(slug) -> bool:

@@ -92,17 +92,32 @@ def _clean(data: EventData) -> EventData:
 
 def record_events(session, visitor_id: str, events: list[EventData], at: datetime) -> int:
     """Record events of one visitor at one moment, in one transaction; return the visit id."""
-    at = naive_utc(at)
-    events = [_clean(e) for e in events]
+    at, events = naive_utc(at), [_clean(e) for e in events]
+    return _committed(session, lambda: _write_events(session, visitor_id, events, at))
 
-    def write():
-        visit_id, before = _visit_for(session, visitor_id, at, events[0].locale)
-        for data in events:
-            _apply(session, visitor_id, visit_id, data, at)
-        _roll(session, before, _state(session, visit_id))
-        return visit_id
 
-    return _committed(session, write)
+def add_events(session, visitor_id: str, events: list[EventData], at: datetime) -> int:
+    """Record events as record_events does, inside the caller's transaction, which commits them.
+
+    They go in a savepoint, retried when another writer created a row first, so that such a
+    race never costs the caller's own work (a ticket records its ticket_opened this way)."""
+    at, events = naive_utc(at), [_clean(e) for e in events]
+    for attempt in range(_RETRIES):
+        try:
+            with session.begin_nested():
+                return _write_events(session, visitor_id, events, at)
+        except IntegrityError:
+            if attempt == _RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _write_events(session, visitor_id, events, at):
+    visit_id, before = _visit_for(session, visitor_id, at, events[0].locale)
+    for data in events:
+        _apply(session, visitor_id, visit_id, data, at)
+    _roll(session, before, _state(session, visit_id))
+    return visit_id
 
 
 def _committed(session, write):

@@ -38,11 +38,10 @@ def new():
             category=form.category.data, locale=get_locale(), visitor_id=g.get("visitor_id") or "",
             context=desk.visit_context(query, article), source="web")
         try:
-            ticket = service.create_ticket(get_session(), data, desk.settings(), now=desk.now())
+            ticket = desk.open_ticket(data, query, article)
         except InvalidTicket as exc:
             _apply_errors(form, exc.fields)
         else:
-            desk.record("ticket_opened", ticket_ref=ticket.reference, query=query or None, article=article or None)
             flash(_("Thank you: your request {reference} is registered. Keep this page's address to follow it.",
                     reference=ticket.reference))
             return redirect(desk.status_url(ticket))

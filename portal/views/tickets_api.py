@@ -41,11 +41,9 @@ def create():
         category=values["category"] or "general", locale=locale, visitor_id=g.get("visitor_id") or "",
         context=desk.visit_context(values["query"][:200], values["article"][:160]), source="api")
     try:
-        ticket = service.create_ticket(get_session(), data, desk.settings(), now=desk.now())
+        ticket = desk.open_ticket(data, values["query"][:200], values["article"][:160])
     except InvalidTicket as exc:
         return _error("the ticket has errors", exc.fields, 422)
-    desk.record("ticket_opened", ticket_ref=ticket.reference, query=values["query"][:200] or None,
-                article=values["article"][:160] or None)
     return jsonify(id=ticket.id, reference=ticket.reference, status=ticket.status,
                    url=desk.status_url(ticket, external=True)), 201
 

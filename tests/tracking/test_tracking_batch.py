@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from portal.tracking.models import ArticleDay, DayTotals, Event, QueryDay, Visit, Vote
-from portal.tracking.service import EventData, Step, record_batch, record_events
+from portal.tracking.service import EventData, Step, add_events, record_batch, record_events
 from tests.threads import run_together
 from tests.tracking.helpers import D
 
@@ -66,7 +66,8 @@ def _clear(session):
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_batches_give_the_rows_of_one_event_at_a_time(db_session, seed):
+@pytest.mark.parametrize("single", ["record_events", "add_events"])
+def test_batches_give_the_rows_of_one_event_at_a_time(db_session, seed, single):
     steps = _journeys(seed)
     for step in steps:
         record_events(db_session, step.visitor_id, list(step.events), step.at)
@@ -86,7 +87,11 @@ def test_batches_give_the_rows_of_one_event_at_a_time(db_session, seed):
             if pending:
                 record_batch(db_session, pending)
                 pending = []
-            record_events(db_session, step.visitor_id, list(step.events), step.at)
+            if single == "add_events":  # a ticket's event, inside the ticket's transaction
+                add_events(db_session, step.visitor_id, list(step.events), step.at)
+                db_session.commit()
+            else:
+                record_events(db_session, step.visitor_id, list(step.events), step.at)
     if pending:
         record_batch(db_session, pending)
     assert _snapshot(db_session) == expected
