@@ -12,6 +12,11 @@ REPLACE) and given back when the transaction ends: commit, rollback or close. A 
 must wait blocks in the kernel and wakes as soon as the holder lets go. Threads of one process
 queue on a thread lock first, because flock is held per open file, not per thread.
 
+How long a writer may wait: one thread per process waits in flock for as long as the holder's
+transaction lasts, which a request's session ends (commit, or rollback at teardown and when the
+pool takes the connection back); the others wait on the thread lock for `timeout` seconds, then
+go on without the gate and meet SQLite's own busy timeout, as they did before the gate.
+
 A process that dies holding the gate loses it with its file descriptors, so a SIGKILL never
 leaves it taken. Writes that do not go through a gated connection (a migration's DDL, the sqlite3
 shell) still meet SQLite's own lock and busy timeout, as before.
@@ -130,6 +135,11 @@ def connection_class(gate: WriteGate):
                 super().close()
             finally:
                 self._leave(closed=True)
+
+        def __del__(self):
+            # A connection dropped without close() (sqlite3 then closes it quietly) must not
+            # take the gate with it.
+            self._leave(closed=True)
 
         def _enter(self, sql) -> None:
             """Take the gate before a statement that opens a write transaction."""

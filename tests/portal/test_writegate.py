@@ -141,3 +141,18 @@ def test_file_databases_get_the_gate_and_memory_ones_do_not(tmp_path):
     finally:
         gated.close()
         plain.close()
+
+
+
+def test_a_connection_dropped_without_close_gives_the_gate_back(db):
+    import gc
+
+    gate = WriteGate(str(db) + ".gate")
+    dropped = _connect(db, gate)
+    dropped.execute("INSERT INTO log VALUES ('dropped')")
+    del dropped
+    gc.collect()
+    other = _connect(db, WriteGate(str(db) + ".gate"), timeout=1)
+    other.execute("INSERT INTO log VALUES ('other')")
+    other.commit()
+    assert _rows(db) == ["other"]
