@@ -117,10 +117,3 @@ def upgrade(engine, target="heads"):
 
     command.upgrade(alembic_config(engine), target)
 
-
-def current_heads(engine):
-    """Return the revisions the database is at."""
-    from alembic.runtime.migration import MigrationContext
-
-    with engine.connect() as conn:
-        return set(MigrationContext.configure(conn).get_current_heads())

@@ -146,10 +146,10 @@ class SearchService:
         return list(rows)
 
     def rebuild(self, progress=None) -> int:
-        """Rebuilds the indexes from the database; progress(done, total) is called as it goes."""
+        """Rebuilds the indexes from the database and returns how many articles they hold;
+        progress is a callable progress(done, total), or True for a progress bar."""
         docs = [to_document(a) for a in self.published()]
-        self.writer.rebuild(docs, progress)
-        _index_changed()
+        self._run_rebuild(docs, progress)
         self._checked = True
         return len(docs)
 
@@ -298,9 +298,7 @@ def init_app(app) -> None:
 def reindex_command():
     """Rebuild the keyword and semantic indexes from the database, with a progress bar."""
     service = current_app.extensions["sportello.search"]
-    docs = [to_document(a) for a in service.published()]
-    click.echo(f"reindexing {len(docs)} published articles ({service.mode}, encoder {service.encoder})")
+    click.echo(f"reindexing the published articles ({service.mode}, encoder {service.encoder})")
     start = time.perf_counter()
-    service._run_rebuild(docs, True)
-    service._checked = True
-    click.echo(f"done in {time.perf_counter() - start:.1f}s")
+    count = service.rebuild(progress=True)
+    click.echo(f"done: {count} articles in {time.perf_counter() - start:.1f}s")
