@@ -109,7 +109,8 @@ class SharedStore:
 
 
 def init_app(app):
-    """Bump the generation (and the content stamp) on every flush that changes articles or categories; add the caches."""
+    """Bump the generation (and the content stamp) on every flush that changes articles or
+    categories; add the caches."""
     stamps = changes.for_app(app)
     changes.watch(app.extensions["sportello.db"], stamps, changes.CONTENT, _bump_on_content_change)
     app.extensions["sportello.generation"] = changes.Memo(stamps, changes.CONTENT)

@@ -3,12 +3,13 @@
     from portal import tracking
     tracking.record("ticket_opened", ticket_ref="SP-2026-000123", query="...", article="slug")
     tracking.record("escalation_started", query="...", article="slug")
-    hook = tracking.recorder("ticket_opened", query="...")  # hook(session, ticket_ref=...) in your transaction
+    hook = tracking.recorder("ticket_opened", query="...")  # then hook(session, ticket_ref=...)
     context = tracking.visit_context()      # dict or None: queries, articles, votes, locale
 
-Recording never breaks a page: errors are logged and swallowed. It uses a session of its
+Recording never breaks a page: errors are logged and swallowed. record() uses a session of its
 own, so call it after committing your own work (on SQLite an open write transaction in the
-same request would make it wait for the lock). Views, clicks and searches are written behind,
+same request would make it wait for the lock); a recorder's hook writes in your transaction
+instead, so that the event commits with your work or not at all (a ticket and its event). Views, clicks and searches are written behind,
 in batches (portal.tracking.buffer); call flush() before reading figures in the same process."""
 from datetime import datetime, timezone
 from itertools import chain

@@ -100,7 +100,9 @@ def add_events(session, visitor_id: str, events: list[EventData], at: datetime) 
     """Record events as record_events does, inside the caller's transaction, which commits them.
 
     They go in a savepoint, retried when another writer created a row first, so that such a
-    race never costs the caller's own work (a ticket records its ticket_opened this way)."""
+    race never costs the caller's own work (a ticket records its ticket_opened this way). On
+    SQLite call it after the transaction's first write: pysqlite opens a transaction only at a
+    write, and a savepoint outside one commits when it is released."""
     at, events = naive_utc(at), [_clean(e) for e in events]
     for attempt in range(_RETRIES):
         try:
