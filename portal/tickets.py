@@ -155,7 +155,7 @@ def open_ticket(data, query="", article=""):
     from portal.db import get_session
 
     fields = {"query": query or None, "article": article or None}
-    hook = _recorder("ticket_opened", **fields)
+    hook = _tracking("recorder", "ticket_opened", **fields)
     also = (lambda session, ticket: hook(session, ticket_ref=ticket.reference)) if hook else None
     ticket = service.create_ticket(get_session(), data, settings(), now=now(), also=also)
     if hook is None:  # a bot, or no visitor: recorded the usual way, after the commit
@@ -163,28 +163,21 @@ def open_ticket(data, query="", article=""):
     return ticket
 
 
-def _recorder(kind, **fields):
-    if not has_request_context() or not _tracking_on():
-        return None
-    try:
-        from portal import tracking
-
-        return tracking.recorder(kind, **fields)
-    except Exception:  # recording must never break the ticket flow
-        current_app.logger.exception("tickets: could not prepare to record %s", kind)
-        return None
-
-
 def record(kind, **fields):
     """Record a deflection event when tracking is installed; never raises."""
+    return _tracking("record", kind, **fields)
+
+
+def _tracking(name, kind, **fields):
+    """tracking.<name>(kind, **fields) when tracking is installed, else None; never raises."""
     if not has_request_context() or not _tracking_on():
         return None
     try:
         from portal import tracking
 
-        return tracking.record(kind, **fields)
+        return getattr(tracking, name)(kind, **fields)
     except Exception:  # recording must never break the ticket flow
-        current_app.logger.exception("tickets: could not record %s", kind)
+        current_app.logger.exception("tickets: could not record %s (tracking.%s)", kind, name)
         return None
 
 

@@ -9,8 +9,9 @@
 Recording never breaks a page: errors are logged and swallowed. record() uses a session of its
 own, so call it after committing your own work (on SQLite an open write transaction in the
 same request would make it wait for the lock); a recorder's hook writes in your transaction
-instead, so that the event commits with your work or not at all (a ticket and its event). Views, clicks and searches are written behind,
-in batches (portal.tracking.buffer); call flush() before reading figures in the same process."""
+instead, so that the event commits with your work or not at all (a ticket and its event).
+Views, clicks and searches are written behind, in batches (portal.tracking.buffer); call
+flush() before reading figures in the same process."""
 from datetime import datetime, timezone
 from itertools import chain
 
