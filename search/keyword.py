@@ -86,6 +86,11 @@ class _LazyFields(collections.abc.Mapping):
     def __init__(self, searcher, docnum):
         self._searcher, self._docnum, self._fields = searcher, docnum, None
 
+    @property
+    def docnum(self) -> int:
+        """The document's number in the searcher's reader."""
+        return self._docnum
+
     def _load(self) -> dict:
         if self._fields is None:
             self._fields = self._searcher.stored_fields(self._docnum)
