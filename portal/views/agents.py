@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
+from wtforms import SelectChoice
 
 from portal import tickets as desk
 from portal.auth import role_required
@@ -86,7 +87,8 @@ def _page(ticket, reply_form=None, conflict=None, code=200, update_form=None, es
                                                   group=ticket.group, assignee=str(ticket.assignee_id or ""))
     escalate_form = escalate_form or EscalateForm(formdata=None, group=routing.next_tier(ticket.group) or "L3")
     people = desk.agents(session)
-    update_form.assignee.choices = [("", _("nobody"))] + [(str(u.id), u.name or u.email) for u in people]
+    update_form.assignee.choices = [SelectChoice("", _("nobody"))] + [
+        SelectChoice(str(u.id), u.name or u.email) for u in people]
     for form in (reply_form, update_form, escalate_form):
         # raw_data too: a field renders what was submitted, and after a conflict that is stale.
         form.version.data, form.version.raw_data = version, [str(version)]
@@ -162,7 +164,8 @@ def update(ticket_id):
     """Change status, priority, group or assignee."""
     ticket = _ticket(ticket_id)
     form = TicketUpdateForm()
-    form.assignee.choices = [("", "")] + [(str(u.id), u.name) for u in desk.agents(get_session())]
+    form.assignee.choices = [SelectChoice("", "")] + [SelectChoice(str(u.id), u.name)
+                                                      for u in desk.agents(get_session())]
     if not form.validate_on_submit():
         return _page(ticket, update_form=form, code=400)
     assignee = int(form.assignee.data) if (form.assignee.data or "").isdigit() else None

@@ -2,6 +2,7 @@
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
                    url_for)
 from sqlalchemy import or_, select
+from wtforms import SelectChoice
 
 from portal.content import MAX_BODY, render_markdown
 from portal.db import get_session
@@ -9,7 +10,7 @@ from portal.i18n import gettext as _
 from portal.models import STATUSES, Article
 from portal.writing import dashboard as board
 from portal.writing import editor, revisions, translations, workflow
-from portal.writing.forms import EditorForm, StatusForm, VersionForm, choice
+from portal.writing.forms import EditorForm, StatusForm, VersionForm
 
 bp = Blueprint("writers", __name__, url_prefix="/write")
 ROLES = ("writer",)  # admins pass every role check
@@ -54,7 +55,7 @@ def _setup_choices(form, article=None, concept=None):
     choices.update((a.slug, f"{a.locale.upper()}: {a.title}") for a in candidates)
     if form.source_slug.data and form.source_slug.data not in choices:
         choices[form.source_slug.data] = form.source_slug.data
-    form.source_slug.choices = [choice(value, label) for value, label in choices.items()]
+    form.source_slug.choices = [SelectChoice(value, label) for value, label in choices.items()]
 
 
 def _input(form):

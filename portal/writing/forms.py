@@ -5,16 +5,6 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from portal.models import ROLES
 
-try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # older WTForms
-    SelectChoice = None
-
-
-def choice(value, label):
-    """Return one select option in the form this WTForms version prefers."""
-    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
-
 
 class EditorForm(FlaskForm):
     """Create or edit an article. Rules live in the editor service, which names the field at fault."""
