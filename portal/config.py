@@ -37,6 +37,13 @@ DEFAULTS = {
     # publish shows at once; this bounds how long the popularity order of related and popular
     # articles may lag behind the view counters. 0 turns caching off.
     "PAGE_CACHE_SECONDS": 300,
+    # The figures leave out bursts: more than BURST_VISITS visits started from one address within
+    # BURST_MINUTES (bench/burst_rule.py tunes them; README). 0 turns the rule off.
+    "BURST_VISITS": 30,
+    "BURST_MINUTES": 10,
+    # A regular expression of user agents that count as visitors although the automation detector
+    # flags them (the browser tests' HeadlessChrome, a trusted integration). Empty: none.
+    "TRUSTED_AGENTS": "",
 }
 
 

@@ -125,10 +125,11 @@ def faq_articles(session, locale):
 
 
 def add_views(session, counts):
-    """Add {article id: views} to the articles' view counters in one statement; the caller commits."""
+    """Add {article slug: views} to the articles' view counters in one statement; the caller commits."""
+    counts = {slug: n for slug, n in counts.items() if n}
     if not counts:
         return
     table = Article.__table__
-    session.execute(table.update().where(table.c.id == bindparam("article_id"))
+    session.execute(table.update().where(table.c.slug == bindparam("article_slug"))
                     .values(views=table.c.views + bindparam("n")),
-                    [{"article_id": article_id, "n": n} for article_id, n in sorted(counts.items())])
+                    [{"article_slug": slug, "n": n} for slug, n in sorted(counts.items())])
