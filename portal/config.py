@@ -37,10 +37,9 @@ DEFAULTS = {
     # publish shows at once; this bounds how long the popularity order of related and popular
     # articles may lag behind the view counters. 0 turns caching off.
     "PAGE_CACHE_SECONDS": 300,
-    # The figures leave out bursts: more than BURST_VISITS visits started from one address within
-    # BURST_MINUTES (bench/burst_rule.py tunes them; README). 0 turns the rule off.
-    "BURST_VISITS": 30,
-    "BURST_MINUTES": 10,
+    # The figures leave out bursts of visits from one address: more than one of these limits
+    # allows, in the limiter's notation (bench/burst_rule.py tunes them; README). "off": no rule.
+    "BURST_LIMITS": "5 per minute; 60 per hour",
     # A regular expression of user agents that count as visitors although the automation detector
     # flags them (the browser tests' HeadlessChrome, a trusted integration). Empty: none.
     "TRUSTED_AGENTS": "",

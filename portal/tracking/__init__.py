@@ -16,7 +16,7 @@ flush() before reading figures in the same process.
 Every request's events carry its origin (portal.tracking.integrity): whether the client sent back
 its signed visitor cookie, whether it is a scripted client, and a keyed hash of its address, from
 which the service leaves automated and suspicious visits out of the figures."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from itertools import chain
 
 from flask import current_app, g, has_request_context, request
@@ -65,9 +65,11 @@ def init_app(app):
 
 
 def burst_rule(config):
-    """The burst rule from BURST_VISITS and BURST_MINUTES, or None when either is 0 (off)."""
-    visits, minutes = int(config.get("BURST_VISITS") or 0), float(config.get("BURST_MINUTES") or 0)
-    return BurstRule(visits, timedelta(minutes=minutes)) if visits > 0 and minutes > 0 else None
+    """The burst rule from BURST_LIMITS (the limiter's notation), or None when it is "off"."""
+    try:
+        return BurstRule.parse(config.get("BURST_LIMITS", ""))
+    except ValueError as exc:
+        raise ValueError(f"SPORTELLO_BURST_LIMITS: {exc}") from None
 
 
 def now():

@@ -3,8 +3,9 @@
 A visit is left out of every figure (and counted apart, by its first reason) when:
 - automated: its client announced itself as a crawler, a link previewer, a monitor, an HTTP
   library or a headless browser (portal.tracking.bots), or sent no user agent;
-- burst: its address started more than BurstRule.visits visits within BurstRule.window (the
-  burst and every visit of that address inside its window: a script cannot keep the first few);
+- burst: its address started more visits than one of BurstRule's limits allows within that
+  limit's window (5 per minute and 60 per hour by default; bench/burst_rule.py): the visit and
+  every visit of that address inside the window, so that a script cannot keep the first few;
 - vote_without_view: it voted on an article its visitor had not viewed in the 24 hours before;
 - no_cookie: its visitor has not yet sent back the visitor cookie it was given. A browser does
   with its next request, or the page's beacon (tracking.beacon); a script that drops cookies never.
@@ -63,10 +64,20 @@ TRUSTED = Origin()  # service callers without a request: tests, imports, tools
 
 @dataclass(frozen=True)
 class BurstRule:
-    """More than `visits` visits started from one address within `window` is a burst."""
+    """Limits (visits, window): more than `visits` visits started from one address within
+    `window`, for any of them, is a burst."""
 
-    visits: int
-    window: timedelta
+    limits: tuple[tuple[int, timedelta], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> "BurstRule | None":
+        """The rule from the limiter's notation ("5 per minute; 60 per hour"); None for "off" or ""."""
+        from limits import parse_many
+
+        text = (text or "").strip()
+        if text.lower() in ("", "off"):
+            return None
+        return cls(tuple((item.amount, timedelta(seconds=item.get_expiry())) for item in parse_many(text)))
 
 
 def address_key(secret: str, remote_addr: str | None) -> str | None:
@@ -101,10 +112,12 @@ def in_burst(conn, rule: BurstRule | None, address: str | None, at: datetime) ->
     address's earlier visits in the window that the burst flags too (often none: flagged already)."""
     if rule is None or not address:
         return None
-    values = {"address": address, "since": at - rule.window, "at": at}
-    if conn.execute(_RECENT_FROM, values).scalar() + 1 <= rule.visits:
-        return None
-    return [row[0] for row in conn.execute(_UNFLAGGED_FROM, values)]
+    others = None
+    for visits, window in rule.limits:
+        values = {"address": address, "since": at - window, "at": at}
+        if conn.execute(_RECENT_FROM, values).scalar() + 1 > visits:
+            others = (others or set()) | {row[0] for row in conn.execute(_UNFLAGGED_FROM, values)}
+    return None if others is None else sorted(others)
 
 
 _VISIT_FLAGS = select(_VISITS.c.flags).where(_VISITS.c.id == bindparam("visit_id")).with_for_update()

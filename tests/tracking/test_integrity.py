@@ -101,7 +101,7 @@ def test_a_client_that_never_returns_the_cookie_is_left_out(app, article):
 def test_a_burst_of_visits_from_one_address_is_left_out_whole(app, article):
     from portal.tracking import burst_rule
 
-    rule = burst_rule({"BURST_VISITS": 3, "BURST_MINUTES": 10})
+    rule = burst_rule({"BURST_LIMITS": "3 per 10 minutes"})
     app.extensions["sportello.burst_rule"] = app.extensions["sportello.tracking"].burst = rule
     office = [_browser(app, address="192.0.2.10") for _ in range(3)]
     for browser in office:
@@ -187,3 +187,27 @@ def test_a_signed_cookie_from_another_key_is_not_accepted(app, tmp_path, article
     browser.get("/articles/alpha")
     assert {v.visitor_id for v in _rows(app, Visit)} == {cookie_visitor(browser)} != {"chosen-by-attacker-0001"}
     assert BURST not in {v.flags for v in _rows(app, Visit)}
+
+
+def test_the_burst_rule_reads_the_limiters_notation():
+    from datetime import timedelta
+
+    from portal.tracking import burst_rule
+    from portal.tracking.integrity import BurstRule
+
+    assert BurstRule.parse("5 per minute; 60 per hour").limits == ((5, timedelta(minutes=1)), (60, timedelta(hours=1)))
+    assert burst_rule({"BURST_LIMITS": "off"}) is None
+    with pytest.raises(ValueError, match="SPORTELLO_BURST_LIMITS"):
+        burst_rule({"BURST_LIMITS": "lots"})
+
+
+def test_by_default_a_sixth_new_visit_in_a_minute_from_one_address_is_a_burst(app, article):
+    for n in range(5):
+        browser = _browser(app, address="192.0.2.20")
+        browser.get("/articles/alpha")
+        browser.get("/v.gif")
+    assert _figures(app)["self_served_inferred"] == 5
+    sixth = _browser(app, address="192.0.2.20")
+    sixth.get("/articles/alpha")
+    figures = _figures(app)
+    assert (figures["self_served_inferred"], figures["excluded_by_reason"]["burst"]) == (0, 6)

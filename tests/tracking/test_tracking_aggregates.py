@@ -13,7 +13,7 @@ from tests.threads import run_together
 from tests.tracking.helpers import D, Journey, signed_cookie
 
 # Tight enough that the random visitors below, sharing four addresses, make bursts.
-BURST = BurstRule(4, timedelta(hours=2))
+BURST = BurstRule(((4, timedelta(hours=2)), (2, timedelta(minutes=5))))
 
 
 def _origin(rng, first):

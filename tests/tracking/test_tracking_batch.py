@@ -25,7 +25,7 @@ def _origin(rng, visitor, seen):
                   address=f"address-{int(visitor[8:12]) % 3}")
 
 
-BURST = BurstRule(2, timedelta(hours=1))
+BURST = BurstRule(((2, timedelta(hours=1)),))
 
 
 def _journeys(seed, origins=False):
