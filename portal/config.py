@@ -43,6 +43,12 @@ DEFAULTS = {
     # A regular expression of user agents that count as visitors although the automation detector
     # flags them (the browser tests' HeadlessChrome, a trusted integration). Empty: none.
     "TRUSTED_AGENTS": "",
+    # Staff sessions (portal.auth): "remember me" keeps one for this many days after its last
+    # request; any other ends with the browser or after this many idle minutes.
+    "REMEMBER_DAYS": 14,
+    "SESSION_IDLE_MINUTES": 120,
+    "TOKEN_DAYS": 90,  # API tokens expire after this many days unless created with --days 0
+    "CSRF_HOURS": 12,  # a form's token is good this long after the page was shown
 }
 
 

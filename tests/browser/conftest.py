@@ -121,7 +121,7 @@ def screenshot(page, name):
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def login(page, email, password="password123"):
+def login(page, email, password="Amber-Falcon-Ledger-91"):
     """Log a staff member in through the login form."""
     page.goto("/auth/login")
     page.fill("input[name=email]", email)
@@ -131,7 +131,7 @@ def login(page, email, password="password123"):
     assert "/auth/login" not in page.url, page.content()[:2000]
 
 
-def create_staff(app, email, role, password="password123"):
+def create_staff(app, email, role, password="Amber-Falcon-Ledger-91"):
     """Create a staff account directly in the database."""
     from portal import accounts
     from portal.db import get_session

@@ -28,7 +28,7 @@ def api_schema(app, runner, make_article):
     if "reindex" in app.cli.commands:
         runner.invoke(args=["reindex"])
     with app.app_context():
-        accounts.create_user(get_session(), accounts.NewUser("lead@example.com", "lead", "password123"))
+        accounts.create_user(get_session(), accounts.NewUser("lead@example.com", "lead", "Amber-Falcon-Ledger-91"))
         token = accounts.create_token(get_session(), "lead@example.com")
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app), token
 

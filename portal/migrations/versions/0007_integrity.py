@@ -1,4 +1,6 @@
-"""Figures that can't be forged: why a visit is left out, its address key, excluded counts per day.
+"""Figures that can't be forged (why a visit is left out, its address key, excluded counts per
+day); sessions that end (a version per account), API tokens that expire, login failures counted
+in the database.
 
 Revision ID: 0007
 Revises: 0002
@@ -30,9 +32,27 @@ def upgrade():
     # Bots are recorded as excluded visits now (portal.tracking.integrity), not apart.
     op.drop_index("ix_tracking_bot_hits_ts", table_name="tracking_bot_hits")
     op.drop_table("tracking_bot_hits")
+    # Sessions that end, tokens that expire, login failures shared by every worker.
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("session_version", sa.Integer, nullable=False, server_default="0"))
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "login_failures",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("key", sa.String(64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_login_failures_key_at", "login_failures", ["key", "at"])
 
 
 def downgrade():
+    op.drop_index("ix_login_failures_key_at", table_name="login_failures")
+    op.drop_table("login_failures")
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.drop_column("expires_at")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("session_version")
     op.create_table(
         "tracking_bot_hits",
         sa.Column("id", sa.Integer, primary_key=True),
