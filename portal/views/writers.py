@@ -204,7 +204,9 @@ def edit(article_id):
     if request.method == "GET":
         link = translations.link_of(session, article)
         source_slug = session.get(Article, link.source_id).slug if link else ""
-        form = EditorForm(formdata=None, data=_form_data(editor.as_input(article), article.version, source_slug))
+        proposal = revisions.pending(session, article)  # a pending change: edit that, not the live text
+        inp = editor.proposal_input(article, proposal) if proposal is not None else editor.as_input(article)
+        form = EditorForm(formdata=None, data=_form_data(inp, article.version, source_slug))
         _setup_choices(form, article)
         return _editor_page(form, article)
     form = EditorForm()
@@ -221,8 +223,15 @@ def edit(article_id):
         return _editor_page(form, article, status=400)
     except editor.ConflictError as exc:
         return _conflict_page(form, article, inp, exc)
-    flash(_("Saved.") if changed else _("Nothing changed."))
+    flash(_saved(changed) or _("Saved."))
     return redirect(url_for("writers.article", article_id=article.id))
+
+
+def _saved(outcome):
+    """The message for editor.update's or restore's "proposed" and "" outcomes (None for "saved")."""
+    if outcome == "proposed":
+        return _("Your change waits for approval by another writer; the published text stays as it is.")
+    return None if outcome else _("Nothing changed.")
 
 
 def _conflict_page(form, article, inp, exc):
@@ -257,8 +266,12 @@ def article(article_id):
     siblings = translations.siblings(session, art)
     stale_ids = {s.id for s in siblings if translations.is_stale(session, s)}
     missing = [l for l in _locales() if l != art.locale and l not in {s.locale for s in siblings}]
+    proposal = revisions.pending(session, art)
+    proposal_diff = (revisions.diff(revisions.as_text(art), revisions.as_text(proposal))
+                     if proposal is not None else None)
     return render_template(
         "writers/article.html", article=art, actions=workflow.allowed_actions(session, art, g.user),
+        proposal=proposal, proposal_diff=proposal_diff,
         form=StatusForm(formdata=None, data={"version": str(art.version)}), stale=stale,
         stale_diff=_stale_diff(session, stale), siblings=siblings, stale_ids=stale_ids,
         missing_locales=missing, link=translations.link_of(session, art),
@@ -331,6 +344,9 @@ def restore(article_id, number):
     except editor.ConflictError:
         flash(_("The article changed since you opened it. Look at the latest version and try again."))
         return redirect(url_for("writers.history", article_id=art.id))
-    flash(_("Revision {number} restored as a new revision.", number=number) if changed
-          else _("That revision is the same as the current text."))
+    if changed == "proposed":
+        flash(_saved(changed))
+    else:
+        flash(_("Revision {number} restored as a new revision.", number=number) if changed
+              else _("That revision is the same as the current text."))
     return redirect(url_for("writers.history", article_id=art.id))

@@ -139,31 +139,55 @@ def save_data(session, article, data, author, expected_version, note):
     return was_public
 
 
+def proposes(article, author):
+    """True when this author's change to the article waits for approval: a published article
+    changes at once only for the roles of workflow.PUBLISH_DIRECTLY."""
+    from portal.writing.workflow import publishes_directly  # workflow builds on this module
+
+    return article.is_public and not publishes_directly(author)
+
+
+def propose(session, article, data, author, expected_version, note):
+    """Keep `data` as the published article's pending change (a proposal revision) while the
+    live text stays as it is; the caller commits."""
+    revisions.ensure_baseline(session, article)
+    article.version = claim_version(session, article, expected_version)
+    return revisions.record_data(session, article, replace(data, status="review"), author, note,
+                                 source=revisions.PROPOSAL)
+
+
 def update(session, article, inp, author, expected_version, locales):
-    """Save the editor's input over an article; return True when something changed.
+    """Save the editor's input over an article; return "saved", "proposed" (a change to a
+    published article waiting for approval) or "" when nothing changed.
 
     Raises EditorError for bad input and ConflictError when the article changed meanwhile."""
     source = _source(session, inp, article)
     data = _check(session, inp, locales, article, status=article.status, extra=article.extra)
     link = translations.link_of(session, article)
     link_changed = (link.source_id if link else None) != (source.id if source else None)
-    if data.checksum() == article.checksum and not link_changed:
-        return False
-    if data.checksum() != article.checksum:
+    pending = revisions.pending(session, article)
+    base = revisions.to_article_data(pending).checksum() if pending is not None else article.checksum
+    if replace(data, status="review" if pending else data.status).checksum() == base and not link_changed:
+        return ""
+    outcome, was_public = "saved", article.is_public
+    if proposes(article, author) and (data.checksum() != article.checksum or pending is not None):
+        propose(session, article, data, author, expected_version, inp.note or "proposed a change")
+        outcome = "proposed"
+    elif data.checksum() != article.checksum:
         was_public = save_data(session, article, data, author, expected_version, inp.note or "edited")
-    else:
-        was_public = article.is_public
     if link_changed:
         _link_source(session, article, source, author)
-    else:
+    elif outcome == "saved":
         translations.mark_synced(session, article)
     session.commit()
-    reindex(article, was_public)
-    return True
+    if outcome == "saved":
+        reindex(article, was_public)
+    return outcome
 
 
 def restore(session, article, number, author, expected_version):
-    """Make an old revision's text the article's current one, as a new revision."""
+    """Make an old revision's text the article's current one, as a new revision; on a published
+    article, for a role that may not publish directly, as a proposal. Returns update()'s words."""
     old = revisions.get(session, article.id, number)
     if old is None:
         raise LookupError(f"no revision {number}")
@@ -171,13 +195,17 @@ def restore(session, article, number, author, expected_version):
     data = replace(revisions.to_article_data(old), slug=current.slug, locale=current.locale,
                    status=current.status)
     if data.checksum() == current.checksum():
-        return False
+        return ""
+    if proposes(article, author):
+        propose(session, article, data, author, expected_version, f"proposed restoring revision {number}")
+        session.commit()
+        return "proposed"
     was_public = save_data(session, article, data, author, expected_version,
                            f"restored revision {number}")
     translations.mark_synced(session, article)
     session.commit()
     reindex(article, was_public)
-    return True
+    return "saved"
 
 
 def as_input(article, note=""):
@@ -185,6 +213,13 @@ def as_input(article, note=""):
     return ArticleInput(title=article.title, slug=article.slug, locale=article.locale,
                         category=article.category.slug, body=article.body, tags=tuple(article.tags or ()),
                         concept=article.concept or "", summary=article.summary or "", note=note)
+
+
+def proposal_input(article, proposal):
+    """The editor's input for a published article with a pending change: the change's text."""
+    data = revisions.to_article_data(proposal)
+    return ArticleInput(title=data.title, slug=article.slug, locale=article.locale, category=data.category,
+                        body=data.body, tags=tuple(data.tags), concept=data.concept or "", summary=data.summary)
 
 
 def data_from_input(inp, status="draft"):
