@@ -1,7 +1,7 @@
 """Knowledge-base services: saving articles and the read queries behind the pages."""
 from sqlalchemy import bindparam, func, select
 
-from portal.content import ArticleData, render_markdown
+from portal.content import ArticleData, render_bounded
 from portal.models import Article, Category, utcnow
 
 
@@ -21,7 +21,7 @@ def save_article(session, data: ArticleData):
     article = session.scalar(select(Article).where(Article.slug == data.slug))
     if article is not None and article.checksum == checksum:
         return article, "unchanged"
-    html, toc = render_markdown(data.body)
+    html, toc = render_bounded(data.body)  # RenderTooSlow (an ArticleFormatError) past its time
     category = get_or_create_category(session, data.category)
     status = "updated"
     if article is None:

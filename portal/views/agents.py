@@ -5,6 +5,7 @@ from sqlalchemy import or_, select
 
 from portal import tickets as desk
 from portal.auth import role_required
+from portal.content import ArticleFormatError
 from portal.db import get_session
 from portal.i18n import gettext as _
 from portal.models import Article
@@ -124,9 +125,15 @@ def reply(ticket_id):
     if not form.validate_on_submit():
         return _page(ticket, reply_form=form, code=400)
     internal = form.internal.data == "1"
+    try:  # rendered once, now: the status page shows the stored HTML
+        html = desk.render_reply(form.body.data.strip())
+    except ArticleFormatError:
+        form.body.errors = list(form.body.errors) + [
+            _("This message takes too long to display; simplify its links and emphasis.")]
+        return _page(ticket, reply_form=form, code=400)
     message = service.AgentMessage(
         ticket_id=ticket.id, actor=desk.actor(), body=form.body.data, expected_version=form.version.data,
-        internal=internal, status=form.status.data or None,
+        internal=internal, status=form.status.data or None, html=html,
         articles=() if internal else tuple(desk.articles_in(form.body.data)))
     try:
         service.agent_message(get_session(), message, now=desk.now())

@@ -3,7 +3,7 @@ from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, r
                    url_for)
 from sqlalchemy import or_, select
 
-from portal.content import MAX_BODY, render_markdown
+from portal.content import MAX_BODY, ArticleFormatError, render_bounded
 from portal.db import get_session
 from portal.i18n import gettext as _
 from portal.models import STATUSES, Article
@@ -96,8 +96,12 @@ def _side_article(session, form, article=None):
 def _editor_page(form, article=None, status=200, **extra):
     session = get_session()
     preview_html = extra.pop("preview_html", None)
-    if preview_html is None and form.body.data:
-        preview_html = render_markdown(form.body.data)[0]
+    if preview_html is None and form.body.data and len(form.body.data) <= MAX_BODY:
+        try:
+            preview_html = render_bounded(form.body.data, PREVIEW_SECONDS)[0]
+        except ArticleFormatError:
+            preview_html = None
+            form.body.errors = list(form.body.errors) + [_(editor.SLOW_BODY, seconds=f"{PREVIEW_SECONDS:g}")]
     side = _side_article(session, form, article)
     stale = translations.stale_of(session, article) if article is not None else None
     return render_template(
@@ -253,8 +257,14 @@ def preview():
         return jsonify(error="send a JSON object with a string 'body'", fields={"body": "required"}), 400
     if len(body) > MAX_BODY:
         return jsonify(error="the body is too long", fields={"body": f"at most {MAX_BODY} characters"}), 400
-    html, toc = render_markdown(body)
+    try:
+        html, toc = render_bounded(body, PREVIEW_SECONDS)
+    except ArticleFormatError as exc:
+        return jsonify(error=str(exc), fields={"body": f"takes more than {PREVIEW_SECONDS:g} s to render"}), 422
     return jsonify(html=html, toc=toc)
+
+
+PREVIEW_SECONDS = 2.0  # the live preview asks again as the writer types: a short bound
 
 
 @bp.get("/<int:article_id>")
@@ -325,8 +335,18 @@ def revision(article_id, number):
         abort(404)
     previous = revisions.get(session, art.id, number - 1)
     lines = revisions.diff(revisions.as_text(previous), revisions.as_text(rev)) if previous else None
-    return render_template("writers/revision.html", article=art, rev=rev, html=render_markdown(rev.body)[0],
+    return render_template("writers/revision.html", article=art, rev=rev, html=_revision_html(rev.body),
                            lines=lines, form=VersionForm(formdata=None, data={"version": str(art.version)}))
+
+
+def _revision_html(body):
+    """An old revision as it read, or its markdown as text when it will not render in time."""
+    from markupsafe import escape
+
+    try:
+        return render_bounded(body, PREVIEW_SECONDS)[0]
+    except ArticleFormatError:
+        return f"<pre>{escape(body)}</pre>"
 
 
 @bp.post("/<int:article_id>/revisions/<int:number>/restore")

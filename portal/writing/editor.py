@@ -3,8 +3,9 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
-from portal import kb
-from portal.content import SLUG_RE, ArticleData, ArticleFormatError, slugify, validate
+from portal import content, kb
+from portal.content import (MAX_BODY, SLUG_RE, ArticleData, ArticleFormatError, RenderTooSlow,
+                            render_bounded, slugify, validate)
 from portal.models import Article
 from portal.writing import revisions, translations
 from portal.writing.indexing import reindex
@@ -68,6 +69,8 @@ def _check(session, inp, locales, article=None, status="draft", extra=None):
         errors["locale"] = ("Choose one of the languages: {locales}.", {"locales": ", ".join(locales)})
     if not (inp.body or "").strip():
         errors["body"] = ("The body is empty.", {})
+    elif len(inp.body) > MAX_BODY:
+        errors["body"] = ("The body may have at most {max} characters.", {"max": MAX_BODY})
     if errors:
         raise EditorError(errors)
     meta = {"title": title, "slug": slug, "locale": inp.locale, "category": inp.category or "general",
@@ -77,7 +80,21 @@ def _check(session, inp, locales, article=None, status="draft", extra=None):
         data = validate(meta, inp.body, locales)
     except ArticleFormatError as exc:
         raise EditorError({None: (str(exc), {})}) from None
+    check_renders(data.body)
     return replace(data, extra=dict(extra or {}))
+
+
+def check_renders(body):
+    """Raise EditorError on the body when its markdown takes too long to render (content.RENDER_SECONDS)."""
+    try:
+        render_bounded(body)
+    except RenderTooSlow:
+        raise EditorError({"body": (SLOW_BODY, {"seconds": f"{content.RENDER_SECONDS:g}"})}) from None
+    except ArticleFormatError as exc:
+        raise EditorError({"body": (str(exc), {})}) from None
+
+
+SLOW_BODY = "The body takes more than {seconds} s to display; simplify its links and emphasis."
 
 
 def _source(session, inp, article=None):

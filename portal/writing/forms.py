@@ -4,6 +4,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from portal.accounts import MAX_PASSWORD, MIN_PASSWORD
+from portal.content import MAX_BODY
 from portal.forms import AccountEmail
 from portal.models import ROLES
 
@@ -31,7 +32,7 @@ class EditorForm(FlaskForm):
                           description="Articles that share a concept are translations of one another.")
     source_slug = SelectField("Translation of", validate_choice=False)
     summary = TextAreaField("Summary", validators=[Length(max=2000)])
-    body = TextAreaField("Body (Markdown)", validators=[Length(max=500_000)])
+    body = TextAreaField("Body (Markdown)", validators=[Length(max=MAX_BODY)])
     note = StringField("What changed", validators=[Length(max=300)])
     version = HiddenField()
 
@@ -71,4 +72,5 @@ class PasswordChangeForm(FlaskForm):
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
     new = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=MAX_PASSWORD)])
     confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("new", message="The two passwords differ.")])
+                            validators=[DataRequired(), Length(max=MAX_PASSWORD),
+                                        EqualTo("new", message="The two passwords differ.")])

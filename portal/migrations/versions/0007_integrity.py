@@ -1,16 +1,16 @@
 """Figures that can't be forged (why a visit is left out, its address key, excluded counts per
 day); sessions that end (a version per account), API tokens that expire, login failures counted
-in the database.
+in the database; agents' messages stored as HTML.
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0002, 0003
 Create Date: 2026-12-10
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = "0007"
-down_revision = "0002"
+down_revision = ("0002", "0003")  # tracking tables (0002) and ticket messages (0003)
 branch_labels = None
 depends_on = None
 
@@ -44,9 +44,14 @@ def upgrade():
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_login_failures_key_at", "login_failures", ["key", "at"])
+    # Agents' messages rendered once, when written (older ones render on first display).
+    with op.batch_alter_table("ticket_messages") as batch:
+        batch.add_column(sa.Column("html", sa.Text, nullable=False, server_default=""))
 
 
 def downgrade():
+    with op.batch_alter_table("ticket_messages") as batch:
+        batch.drop_column("html")
     op.drop_index("ix_login_failures_key_at", table_name="login_failures")
     op.drop_table("login_failures")
     with op.batch_alter_table("api_tokens") as batch:
