@@ -464,6 +464,9 @@ def visits_by_visitor(session, visitor_id: str):
 # --- ranges --------------------------------------------------------------------------------
 
 MAX_RANGE_DAYS = 3660
+# Dates a range may name: the previous period and the day after the end must exist too
+# (0001-01-01 and 9999-12-31 overflowed Python's dates).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 
 
 class RangeError(ValueError):
@@ -477,11 +480,14 @@ class RangeError(ValueError):
 def _parse_day(name, raw):
     text = raw.strip()
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
+        day = date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
-        pass
-    raise RangeError(name, "expected a date as YYYY-MM-DD")
+        day = None
+    if day is None:
+        raise RangeError(name, "expected a date as YYYY-MM-DD")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise RangeError(name, f"expected a date between {FIRST_DAY} and {LAST_DAY}")
+    return day
 
 
 def parse_range(raw_from: str | None, raw_to: str | None, today: date, default_days: int = 30):

@@ -5,6 +5,7 @@ from sqlalchemy import or_, select
 
 from portal.content import MAX_BODY, ArticleFormatError, render_bounded
 from portal.db import get_session
+from portal.security import MAX_ID
 from portal.i18n import gettext as _
 from portal.models import STATUSES, Article
 from portal.writing import dashboard as board
@@ -26,6 +27,12 @@ def _writers_only():
     if user.role != "admin" and user.role not in ROLES:
         abort(403)
     return None
+
+
+def _version(form):
+    """The article version a form carries, or None when it is not one (digits, within MAX_ID)."""
+    text = (form.version.data or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 10 and int(text) <= MAX_ID else None
 
 
 def _article(article_id):
@@ -215,13 +222,13 @@ def edit(article_id):
         return _editor_page(form, article)
     form = EditorForm()
     _setup_choices(form, article, concept=form.concept.data)
-    if not form.validate_on_submit() or not (form.version.data or "").isdigit():
+    if not form.validate_on_submit() or _version(form) is None:
         return _editor_page(form, article, status=400)
     if request.form.get("action") == "preview":
         return _editor_page(form, article)
     inp = _input(form)
     try:
-        changed = editor.update(session, article, inp, g.user, int(form.version.data), _locales())
+        changed = editor.update(session, article, inp, g.user, _version(form), _locales())
     except editor.EditorError as exc:
         _show_errors(form, exc)
         return _editor_page(form, article, status=400)
@@ -295,11 +302,11 @@ def change_status(article_id):
     session = get_session()
     art = _article(article_id)
     form = StatusForm()
-    if not form.validate_on_submit() or not form.version.data.isdigit():
+    if not form.validate_on_submit() or _version(form) is None:
         abort(400)
     action = request.form.get("action", "")
     try:
-        workflow.apply(session, art, action, g.user, int(form.version.data), form.note.data or "")
+        workflow.apply(session, art, action, g.user, _version(form), form.note.data or "")
     except workflow.WorkflowError as exc:
         flash(_("Not done: {reason}.", reason=_(exc.message, **exc.values)))
     except editor.ConflictError:
@@ -355,10 +362,10 @@ def restore(article_id, number):
     session = get_session()
     art = _article(article_id)
     form = VersionForm()
-    if not form.validate_on_submit() or not form.version.data.isdigit():
+    if not form.validate_on_submit() or _version(form) is None:
         abort(400)
     try:
-        changed = editor.restore(session, art, number, g.user, int(form.version.data))
+        changed = editor.restore(session, art, number, g.user, _version(form))
     except LookupError:
         abort(404)
     except editor.ConflictError:
