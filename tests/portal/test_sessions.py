@@ -203,3 +203,19 @@ def test_a_generated_password_is_never_cached(app, client, login):
 
 def test_csrf_tokens_expire(app):
     assert app.config["WTF_CSRF_TIME_LIMIT"] == app.config["CSRF_HOURS"] * 3600 > 0
+
+
+def test_the_sqlite_files_are_the_owners_only(app, client, tmp_path):
+    import os
+    import stat
+    from pathlib import Path
+
+    url = app.config["DATABASE_URL"]
+    if not url.startswith("sqlite:///"):
+        pytest.skip("PostgreSQL run")
+    client.get("/")
+    database = Path(url[len("sqlite:///"):])
+    for path in (database, database.with_name(database.name + "-wal")):
+        if path.exists():
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+    assert stat.S_IMODE(os.stat(database).st_mode) == 0o600
