@@ -180,7 +180,7 @@ def test_the_dashboard_shows_excluded_visits_beside_the_ratio(app, client, login
 def test_a_signed_cookie_from_another_key_is_not_accepted(app, tmp_path, article):
     from tests.conftest import make_app
 
-    other = make_app(tmp_path / "other", SECRET_KEY="another-secret")
+    other = make_app(tmp_path / "other", fresh=False, SECRET_KEY="another-secret")  # same database: keep it
     forged = signed_cookie(other, "chosen-by-attacker-0001")
     browser = _browser(app)
     browser.set_cookie("sportello_visitor", forged)
