@@ -173,7 +173,7 @@ def test_the_generation_moves_with_content_not_with_views(kb_app):
         start = pagecache.generation(session)
         session.rollback()
         article = session.scalar(select(Article).where(Article.slug == "en-refund"))
-        kb.add_views(session, {article.id: 3})
+        kb.add_views(session, {article.slug: 3})
         session.commit()
         assert pagecache.generation(session) == start
         session.rollback()
