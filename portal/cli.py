@@ -32,8 +32,10 @@ def prepare_database(app):
     from portal import accounts, db
 
     db.upgrade(app.extensions["sportello.engine"])
-    first = accounts.ensure_first_admin(db.get_session(), app.config["ADMIN_EMAIL"], app.config["ADMIN_PASSWORD"])
-    return first
+    try:
+        return accounts.ensure_first_admin(db.get_session(), app.config["ADMIN_EMAIL"], app.config["ADMIN_PASSWORD"])
+    except accounts.AccountError as exc:  # a weak SPORTELLO_ADMIN_PASSWORD, a malformed email
+        raise click.ClickException(f"SPORTELLO_ADMIN_{(exc.field or 'email').upper()}: {exc}") from None
 
 
 @click.command("init")

@@ -219,3 +219,17 @@ def test_the_sqlite_files_are_the_owners_only(app, client, tmp_path):
         if path.exists():
             assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
     assert stat.S_IMODE(os.stat(database).st_mode) == 0o600
+
+
+def test_a_weak_first_admin_password_is_refused_by_name(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from portal.cli import main
+
+    monkeypatch.setenv("SPORTELLO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SPORTELLO_EMBEDDING_MODEL", "fake")
+    monkeypatch.setenv("SPORTELLO_ADMIN_EMAIL", "boss@example.com")
+    monkeypatch.setenv("SPORTELLO_ADMIN_PASSWORD", "password")
+    monkeypatch.delenv("SPORTELLO_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(main, ["user", "create", "--email", "x@example.com", "--role", "agent"])
+    assert result.exit_code != 0 and "SPORTELLO_ADMIN_PASSWORD" in result.output

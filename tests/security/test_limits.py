@@ -122,3 +122,14 @@ def test_every_limited_endpoint_exists_once_areas_land(app):
     missing = [e for e in ENDPOINTS if e not in app.view_functions]
     if missing:
         pytest.skip(f"not registered (yet): {', '.join(missing)}")
+
+
+def test_a_group_is_one_budget_shared_by_its_endpoints(app, client):
+    """The search page and the search API draw on the same 3 a minute (app_config)."""
+    _needs(app, "search.search_page")
+    _needs(app, "search.api_search")
+    assert client.get("/search?q=ticket").status_code == 200
+    assert client.get("/api/search?q=ticket").status_code == 200
+    assert client.get("/search?q=ticket").status_code == 200
+    assert client.get("/api/search?q=ticket").status_code == 429
+    assert client.get("/search?q=ticket").status_code == 429
