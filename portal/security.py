@@ -16,7 +16,7 @@ MAX_JSON_DEPTH = 32  # no request of the API nests deeper than 3
 MAX_ID = 2**31 - 1  # ids and versions are 32-bit integers in PostgreSQL
 
 
-class IdConverter(IntegerConverter):
+class BoundedIntConverter(IntegerConverter):
     """<int:...> in URLs, up to MAX_ID: a larger number matches no route (404), never a database error."""
 
     def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 (werkzeug's names)
@@ -88,7 +88,7 @@ def init_app(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
                                 x_port=proxies, x_prefix=proxies)
     # Before any blueprint: routes resolve their converters when they are added.
-    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SECURE_COOKIES"))
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
