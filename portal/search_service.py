@@ -17,6 +17,7 @@ from flask import current_app, url_for
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from portal import pagecache
 from search.base import Document, Results
 from search.registry import BACKENDS, create_backend
 
@@ -39,6 +40,7 @@ class Row:
     summary: str = ""
     concept: str = ""
     also_in: tuple = ()  # other versions of the same concept: ((locale, slug), ...)
+    confidence: float = 0.0  # 0..1: the belief that this article answers the query (search.confidence)
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Answer:
     limit: int = 10
     note: str | None = None
     extra: dict = field(default_factory=dict)
+    answered: bool = False  # the first result is believed to answer the query
 
 
 def stamp(article) -> str:
@@ -208,8 +211,6 @@ class SearchService:
         Answers are kept per content generation (portal.pagecache), which every article commit
         and every index write moves on, in any process: an answer never outlives its sources.
         """
-        from portal import pagecache
-
         self._check_once()
         start = time.perf_counter()
         key = ("answer", (query or "")[: self.query_max], mode or self.mode, locale or None, category or None,
@@ -218,7 +219,7 @@ class SearchService:
             query, mode, locale, category, limit, page, prefer))
         return replace(answer, took_ms=round((time.perf_counter() - start) * 1000, 1))
 
-    def _search(self, query, mode, locale, category, limit, page, prefer) -> Answer:
+    def _search(self, query, mode, locale, category, limit, page, prefer, plausible_only=True) -> Answer:
         mode = mode or self.mode
         backend = self.backend(mode)
         start = time.perf_counter()
@@ -226,7 +227,7 @@ class SearchService:
         if prefer:
             window = min(FOLD_WINDOW_MAX, max(FOLD_WINDOW_MIN, 3 * limit * page))
             res: Results = backend.search(text, locale=locale or None, category=category or None,
-                                          limit=window, page=1)
+                                          limit=window, page=1, plausible_only=plausible_only)
             folded = self._fold(self._rows(res.hits), prefer)
             # Past the window nothing was folded; count those hits as they are.
             total = len(folded) + max(0, res.total - len(res.hits))
@@ -234,11 +235,21 @@ class SearchService:
             page_no, limit_no = page, limit
         else:
             res = backend.search(text, locale=locale or None, category=category or None,
-                                 limit=limit, page=page)
+                                 limit=limit, page=page, plausible_only=plausible_only)
             rows, total, page_no, limit_no = self._rows(res.hits), res.total, res.page, res.limit
         took = (time.perf_counter() - start) * 1000
         return Answer(query=res.query, mode=backend.name, total=total, took_ms=round(took, 1),
-                      suggestion=res.suggestion, rows=rows, page=page_no, limit=limit_no, note=res.note)
+                      suggestion=res.suggestion, rows=rows, page=page_no, limit=limit_no, note=res.note,
+                      answered=res.answered and bool(rows))
+
+    def related(self, query, locale=None, limit=3) -> tuple[Row, ...]:
+        """Up to `limit` articles closest to a query that has no answer ("possibly related"), in
+        the visitor's language where a translation exists; nothing is cut for low confidence."""
+        self._check_once()
+        key = ("related", (query or "")[: self.query_max], locale, limit)
+        answer = pagecache.cached(key, store="sportello.answers", build=lambda: self._search(
+            query, None, None, None, limit, 1, locale, plausible_only=False))
+        return answer.rows
 
     @staticmethod
     def _fold(rows, prefer) -> list[Row]:
@@ -271,7 +282,8 @@ class SearchService:
                 continue
             rows.append(Row(slug=a.slug, title=a.title, locale=a.locale, category=a.category or "",
                             url=url_for("kb.article", slug=a.slug), snippet=h.snippet,
-                            score=round(float(h.score), 4), summary=a.summary or "", concept=a.concept or ""))
+                            score=round(float(h.score), 4), summary=a.summary or "", concept=a.concept or "",
+                            confidence=getattr(h, "confidence", 0.0)))
         return tuple(rows)
 
 

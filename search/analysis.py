@@ -164,3 +164,20 @@ def snippet(text: str, query_terms: set[str], locale: str | None, maxchars: int 
             pos = e
     out.append(html.escape(text[pos:end], quote=False))
     return ("… " if start > 0 else "") + "".join(out) + (" …" if end < len(text) else "")
+
+
+_RO_MARKS = re.compile("[ăâîșşțţ]", re.I)
+_IT_MARKS = re.compile("[àèéìòù]", re.I)
+
+
+def guess_language(text: str) -> str | None:
+    """it/ro/en from stop words and diacritics, or None when there is no evidence."""
+    folded = words(text)
+    votes = {loc: sum(w in _stop_words(loc) for w in folded) for loc in LOCALES}
+    if _RO_MARKS.search(text):
+        votes["ro"] += 2
+    if _IT_MARKS.search(text):
+        votes["it"] += 1
+    best = max(votes, key=votes.get)
+    ranked = sorted(votes.values(), reverse=True)
+    return best if ranked[0] > ranked[1] else None

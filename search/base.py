@@ -44,6 +44,8 @@ class Hit:
     locale: str = ""
     category: str = ""
     concept: str = ""
+    # 0..1: the calibrated belief that this result answers the query (search/confidence.py)
+    confidence: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,9 @@ class Results:
     mode: str = ""
     # Why the query was not run as typed (e.g. "empty", "truncated"); None when it was.
     note: str | None = None
+    # Whether the first result is believed to answer the query (its confidence passed the
+    # calibration's threshold); False when there are no results.
+    answered: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,8 +115,11 @@ class SearchBackend(abc.ABC):
 
     @abc.abstractmethod
     def search(self, query: str, locale: str | None = None, category: str | None = None,
-               limit: int = 10, page: int = 1) -> Results:
-        """Runs a query and returns one page of results; never raises on odd input."""
+               limit: int = 10, page: int = 1, plausible_only: bool = True) -> Results:
+        """Runs a query and returns one page of results; never raises on odd input.
+
+        plausible_only keeps only results whose confidence passes the plausible floor (and
+        counts only those in total); False ranks every candidate ("possibly related")."""
 
     @abc.abstractmethod
     def clear(self) -> None:

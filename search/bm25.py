@@ -207,6 +207,16 @@ class Scorer:
             self._slugs = self.searcher.reader().column_reader("slug")
         return self._slugs[docnum]
 
+    def has_terms(self, docnums: np.ndarray, terms) -> np.ndarray:
+        """(len(docnums), len(terms)) bool: whether each document has each (field, text) term."""
+        out = np.zeros((len(docnums), len(terms)), bool)
+        for j, (field, text) in enumerate(terms):
+            for leaf, offset in self.leaves:
+                ids, _ = self.arrays.postings(leaf, field, text)
+                if len(ids):
+                    out[:, j] |= np.isin(docnums - offset, ids)
+        return out
+
     def top(self, clauses, limit: int, allow: np.ndarray | None = None) -> tuple[list[tuple[int, float]], int]:
         """([(docnum, score)] best first, number of matches) for (field, text, boost) clauses."""
         s, B, K1 = self.searcher, self.B, self.K1

@@ -34,14 +34,16 @@ reach the "no results" page. Weights were tuned on the dev sets only (bench/qual
 from __future__ import annotations
 
 import os
-import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from . import analysis
+from .analysis import guess_language
 from .base import Hit, Results, SearchBackend, clamp_paging, clean_query
+from .confidence import Evidence, answered, calibration_for, confidences
 from .keyword import KeywordBackend
 from .semantic import SemanticBackend
 
@@ -61,23 +63,6 @@ DENSE_TRUST: list[tuple[str, float, dict[str, float]]] = [
 ]
 # Dense-only candidates below this cosine are dropped (per encoder family).
 DENSE_FLOORS: list[tuple[str, float]] = [("minilm", 0.35), ("e5", 0.82), ("fake", 0.3), ("", 0.5)]
-
-_RO_MARKS = re.compile("[ăâîșşțţ]", re.I)
-_IT_MARKS = re.compile("[àèéìòù]", re.I)
-
-
-def guess_language(text: str) -> str | None:
-    """it/ro/en from stop words and diacritics, or None when there is no evidence."""
-    folded = analysis.words(text)
-    votes = {loc: sum(w in analysis._stop_words(loc) for w in folded) for loc in analysis.LOCALES}
-    if _RO_MARKS.search(text):
-        votes["ro"] += 2
-    if _IT_MARKS.search(text):
-        votes["it"] += 1
-    best = max(votes, key=votes.get)
-    ranked = sorted(votes.values(), reverse=True)
-    return best if ranked[0] > ranked[1] else None
-
 
 def _lookup(table, name: str):
     lowered = name.lower()
@@ -144,6 +129,30 @@ def _add_translations(scores: dict[str, float], concepts, members, weight) -> li
             other = next((sc for sc, s in found if s != slug), 0.0)
             out[slug] = scores.get(slug, 0.0) + weight * other
     return list(out.items())
+
+
+def _best(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k best scores, best first (a partial sort: arrays of 10k+ documents)."""
+    k = min(k, len(scores))
+    if k == 0:
+        return np.zeros(0, np.int64)
+    top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+    return top[np.argsort(-scores[top], kind="stable")]
+
+
+@dataclass(frozen=True)
+class _Ranked:
+    """One query's fused candidates with what building their hits needs."""
+
+    fused: list[tuple[str, float]]
+    evidence: Evidence
+    rows: list
+    parsed: dict
+    kw_total: int
+    snap: object
+    idx: np.ndarray
+    where: dict
+    passage_scores: np.ndarray
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -223,52 +232,91 @@ class HybridBackend(SearchBackend):
         docs = snap.meta["docs"]
         return lambda slug: by_locale.get(docs[slug]["locale"], 0.0) if slug in docs else dense_weight(name, qlang)
 
-    def search(self, query, locale=None, category=None, limit=10, page=1) -> Results:
-        """Fused search; the suggestion and snippets come from the keyword side when it matched."""
-        limit, page = clamp_paging(limit, page)
-        text, note = clean_query(query)
-        if not text or not analysis.words(text):
-            return Results(query=text, total=0, page=page, limit=limit, mode=self.name, note=note or "empty")
+    def ranked(self, text: str, locale=None, category=None, want: int = DENSE_POOL) -> "_Ranked":
+        """Every fused candidate of a (cleaned, non-empty) query, best first, with its evidence."""
         # the dense side (query encoding, dot product: C code that lets go of the GIL) runs
         # beside the keyword side (Python): a long query is slow on both, so this cuts the p95
         dense_side = _in_background(self.semantic.scored, text, locale, category)
-        rows, parsed, kw_total = self.keyword.scored(text, locale, category, limit=max(KEYWORD_POOL, page * limit))
-        snap, idx, scores, passage_scores = dense_side.result()
-        dense = {}
-        where = {}
-        if snap is not None and len(idx):
-            slugs = snap.slugs
-            want = min(max(DENSE_POOL, page * limit), len(scores))
-            top = np.argpartition(-scores, want - 1)[:want] if want < len(scores) else np.arange(len(scores))
-            position = {snap.slugs[d]: i for i, d in enumerate(idx)} if locale or category else None
-            chosen = set(top.tolist())
-            for slug in (r[0] for r in rows):     # exact dense score for every keyword candidate
-                i = position.get(slug) if position is not None else snap.position.get(slug)
-                if i is not None:
-                    chosen.add(i)
-            for i in chosen:
-                dense[slugs[idx[i]]] = float(scores[i])
-                where[slugs[idx[i]]] = i
+        rows, parsed, kw_total = self.keyword.scored(text, locale, category, limit=max(KEYWORD_POOL, want))
+        snap, idx, scores, passage_scores, every = dense_side.result()
+        dense, where = self._dense_candidates(snap, idx, scores, rows, locale, category, want)
         floor = _lookup(DENSE_FLOORS, self.semantic.encoder.name)
         concepts, members = (snap.concepts, snap.members) if snap is not None else (None, None)
         if members and (locale or category):      # translations outside the filter stay out
             allowed = {snap.slugs[i] for i in idx}
             members = {c: [s for s in ss if s in allowed] for c, ss in members.items()}
         fused = fuse([(s, sc) for s, sc, _ in rows], dense, self.weight_for(text, locale, snap), floor,
-                     max(DENSE_POOL, page * limit), concepts, members)
-        fields = {s: f for s, _, f in rows}
+                     max(DENSE_POOL, want), concepts, members)
+        top_dense = [snap.slugs[idx[i]] for i in _best(scores, 3)]
+        evidence = self._evidence(text, locale, fused, rows, parsed, snap, every, top_dense)
+        return _Ranked(fused, evidence, rows, parsed, kw_total, snap, idx, where, passage_scores)
+
+    def search(self, query, locale=None, category=None, limit=10, page=1, plausible_only=True) -> Results:
+        """Fused search; the suggestion and snippets come from the keyword side when it matched.
+
+        Every candidate gets a confidence (search/confidence.py); with plausible_only the list
+        and `total` keep only those above the calibration's plausible floor."""
+        limit, page = clamp_paging(limit, page)
+        text, note = clean_query(query)
+        if not text or not analysis.words(text):
+            return Results(query=text, total=0, page=page, limit=limit, mode=self.name, note=note or "empty")
+        r = self.ranked(text, locale, category, page * limit)
+        calibration = calibration_for(self.semantic.encoder.name, self.name)
+        conf = confidences(r.evidence, calibration)
+        keep = np.flatnonzero(conf >= calibration.plausible) if plausible_only else np.arange(len(r.fused))
+        fields = {s: f for s, _, f in r.rows}
         hits = []
-        for slug, score in fused[(page - 1) * limit: page * limit]:
+        for i in keep[(page - 1) * limit: page * limit]:
+            slug, score = r.fused[i]
             if slug in fields:
                 f = fields[slug]
-                hits.append(Hit(slug=slug, score=score, snippet=self.keyword.snippet_for(f, parsed),
-                                title=f.get("title_raw", ""), locale=f.get("locale", ""),
-                                category=f.get("category", ""), concept=f.get("concept", "")))
-            elif slug in where:
-                i = where[slug]
-                hits.append(self.semantic.hit(snap, int(idx[i]), score, passage_scores, text))
-            else:                   # brought in by a translation
-                hits.append(self.semantic.hit(snap, snap.position[slug], score, passage_scores, text))
-        total = kw_total + sum(1 for s, _ in fused if s not in fields)
+                hit = Hit(slug=slug, score=score, snippet=self.keyword.snippet_for(f, r.parsed),
+                          title=f.get("title_raw", ""), locale=f.get("locale", ""),
+                          category=f.get("category", ""), concept=f.get("concept", ""))
+            else:            # a dense candidate, or brought in by a translation
+                doc = int(r.idx[r.where[slug]]) if slug in r.where else r.snap.position[slug]
+                hit = self.semantic.hit(r.snap, doc, score, r.passage_scores, text)
+            hits.append(replace(hit, confidence=round(float(conf[i]), 4)))
+        total = len(keep) if plausible_only else r.kw_total + sum(1 for s, _ in r.fused if s not in fields)
         return Results(query=text, total=total, hits=tuple(hits), page=page, limit=limit, mode=self.name,
-                       suggestion=self.keyword._suggestion(text, parsed["corrections"]), note=note)
+                       suggestion=self.keyword._suggestion(text, r.parsed["corrections"]), note=note,
+                       answered=answered(conf, r.evidence, calibration))
+
+    @staticmethod
+    def _dense_candidates(snap, idx, scores, rows, locale, category, want):
+        """slug -> dense score for the dense side's best and every keyword candidate, and
+        slug -> its position in the filtered arrays."""
+        dense, where = {}, {}
+        if snap is None or not len(idx):
+            return dense, where
+        want = min(max(DENSE_POOL, want), len(scores))
+        top = np.argpartition(-scores, want - 1)[:want] if want < len(scores) else np.arange(len(scores))
+        position = {snap.slugs[d]: i for i, d in enumerate(idx)} if locale or category else None
+        chosen = set(top.tolist())
+        for slug in (r[0] for r in rows):     # exact dense score for every keyword candidate
+            i = position.get(slug) if position is not None else snap.position.get(slug)
+            if i is not None:
+                chosen.add(i)
+        for i in chosen:
+            dense[snap.slugs[idx[i]]] = float(scores[i])
+            where[snap.slugs[idx[i]]] = i
+        return dense, where
+
+    def _evidence(self, text, locale, fused, rows, parsed, snap, every, top_dense) -> Evidence:
+        """What confidence is computed from, for every fused candidate."""
+        slugs = [slug for slug, _ in fused]
+        docs = snap.meta["docs"] if snap is not None else {}
+        position = snap.position if snap is not None else {}
+        cos = np.array([every[position[s]] if s in position else np.nan for s in slugs], np.float64)
+        sparse = {slug: score for slug, score, _ in rows}
+        words = dict(zip((r[0] for r in rows), parsed.get("coverage", ())))
+        return Evidence(
+            slugs=slugs, cos=cos, sparse=np.array([sparse.get(s, 0.0) for s in slugs]),
+            words=np.array([words.get(s, 0.0) for s in slugs]),
+            concepts=[docs.get(s, {}).get("concept", "") for s in slugs],
+            locales=[docs.get(s, {}).get("locale", "") for s in slugs],
+            dense_mean=float(every.mean()) if len(every) else 0.0,
+            dense_std=float(every.std()) if len(every) > 1 else 1.0,
+            sparse_max=parsed.get("max_score", 0.0), query_language=locale or guess_language(text),
+            unknown=parsed.get("unknown", 0.0), top_keyword=[r[0] for r in rows[:3]], top_dense=top_dense,
+            faq=np.array([snap is not None and s in position and bool(snap.faq[position[s]]) for s in slugs]))

@@ -13,6 +13,7 @@ import json
 import os
 import threading
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.index import LockError
@@ -23,6 +24,7 @@ from whoosh.writing import CLEAR
 from . import analysis, bm25, mapped, vocab
 from .base import (Document, Health, Hit, IndexBusy, Results, SearchBackend, clamp_paging,
                    clean_query)
+from .confidence import Evidence, answered, calibration_for, confidences
 from .locks import write_lock
 
 SCHEMA_VERSION = 3
@@ -37,7 +39,9 @@ MAX_TERMS = 10                      # (locale, term) pairs scored per query, rar
 COMMON_SHARE = 0.25                 # a term in more than this share of documents is dropped...
 COMMON_MIN_DF = 50                  # ...once it is in more than this many (small KBs keep all)
 MIN_FUZZY_LEN = 4                   # shorter words have too many neighbours to guess from
+MIN_KNOWN_LEN = 3                   # words counted as known or unknown (answer confidence)
 BM25_B, BM25_K1 = 0.75, 1.2
+CONFIDENCE_POOL = 50                # candidates whose confidence is computed
 
 
 def _field_locale(locale: str | None) -> str:
@@ -338,12 +342,17 @@ class KeywordBackend(SearchBackend):
             searcher = self._get_searcher()
             reader = self._scorer_for(searcher).reader
         qwords = analysis.words(text)
-        corrections = {}
+        corrections, unknown, checked = {}, 0, 0
         for w in dict.fromkeys(qwords):
-            if len(w) >= MIN_FUZZY_LEN and not w.isdigit() and not self._known(reader, w):
-                cands = self._corrections(reader, w)
+            if len(w) < MIN_KNOWN_LEN or w.isdigit():
+                continue
+            checked += 1
+            if not self._known(reader, w):
+                cands = self._corrections(reader, w) if len(w) >= MIN_FUZZY_LEN else []
                 if cands:
                     corrections[w] = cands
+                else:       # not a typo of a known word either
+                    unknown += 1
         locales = [_field_locale(locale)] if locale else list(FIELD_LOCALES)
         per_locale = {}
         for loc in locales:
@@ -358,7 +367,8 @@ class KeywordBackend(SearchBackend):
         # stop words are not in the stemmed fields; a query made only of them ("perché",
         # "OR") is still meant, so then the folded unstemmed words are matched (see _query)
         fallback = [w for w in dict.fromkeys(qwords) if len(w) > 1]
-        return {"words": qwords, "corrections": corrections, "terms": per_locale, "fallback": fallback}
+        return {"words": qwords, "corrections": corrections, "terms": per_locale, "fallback": fallback,
+                "unknown": unknown / checked if checked else 0.0}
 
     @staticmethod
     def _query(parsed: dict, reader):
@@ -429,11 +439,52 @@ class KeywordBackend(SearchBackend):
             allow = scorer.mask("locale", locale)
         if category:
             allow = scorer.mask("category", category) if allow is None else allow & scorer.mask("category", category)
-        top, total = scorer.top([(t.fieldname, t.text, t.boost) for t in q.subqueries], limit, allow)
+        clauses = [(t.fieldname, t.text, t.boost) for t in q.subqueries]
+        top, total = scorer.top(clauses, limit, allow)
+        parsed["max_score"] = self._max_score(scorer.searcher, clauses)
+        parsed["coverage"] = self._coverage(scorer, parsed, np.array([d for d, _ in top[:CONFIDENCE_POOL]], np.int64))
         # stored fields (with the whole text) load only when a caller looks at them, i.e. for
         # the hits of the page actually shown
         rows = [(scorer.slug(docnum), score, _LazyFields(searcher, docnum)) for docnum, score in top]
         return rows, parsed, total
+
+    @staticmethod
+    def _coverage(scorer, parsed, docnums: np.ndarray) -> np.ndarray:
+        """Per document, the share of the query's words (weighted by IDF) that it contains, in
+        any field of its own language: a near miss tends to match only part of the question."""
+        out = np.zeros(len(docnums))
+        if not len(docnums):
+            return out
+        other = None
+        for loc, weights in parsed["terms"].items():
+            if loc == OTHER:        # articles of a locale with no stemmer of its own
+                if other is None:
+                    other = ~np.logical_or.reduce([scorer.mask("locale", x) for x in analysis.LOCALES])
+                mine = other[docnums]
+            else:
+                mine = scorer.mask("locale", loc)[docnums]
+            typed = [t for t, w in weights.items() if w == 1.0]     # not the typo expansions
+            if not mine.any() or not typed:
+                continue
+            idf = np.array([scorer.searcher.idf(f"body_{loc}", t) for t in typed])
+            has = np.zeros((int(mine.sum()), len(typed)), bool)
+            for field in FIELD_BOOSTS:
+                has |= scorer.has_terms(docnums[mine], [(f"{field}_{loc}", t) for t in typed])
+            out[mine] = has @ idf / idf.sum()
+        return out
+
+    @staticmethod
+    def _max_score(searcher, clauses) -> float:
+        """The best BM25F score the clauses allow one document: every term saturated in its
+        best field of the best locale, plus the plain-words clauses (answer confidence)."""
+        best: dict[str, dict[str, float]] = {}
+        for field, text, boost in clauses:
+            name, _, loc = field.rpartition("_")
+            bound = searcher.idf(field, text) * boost * (BM25_K1 + 1)
+            per_term = best.setdefault(loc if name else "", {})
+            per_term[text] = max(per_term.get(text, 0.0), bound)
+        words = sum(best.pop("", {}).values())
+        return words + max((sum(terms.values()) for terms in best.values()), default=0.0)
 
     def snippet_for(self, fields: dict, parsed: dict) -> str:
         """The highlighted snippet of a hit, using the query terms of the hit's locale."""
@@ -443,19 +494,39 @@ class KeywordBackend(SearchBackend):
             return analysis.snippet(fields.get("text", ""), set(parsed["fallback"]), None, plain=True)
         return analysis.snippet(fields.get("text", ""), terms, loc if loc != OTHER else None, plain=True)
 
-    def search(self, query, locale=None, category=None, limit=10, page=1) -> Results:
+    def ranked(self, text: str, locale=None, category=None, want: int = CONFIDENCE_POOL):
+        """(rows, parsed, total, evidence) of a cleaned query: its best `want` (at least
+        CONFIDENCE_POOL) articles with the evidence their confidence is computed from."""
+        rows, parsed, total = self.scored(text, locale, category, limit=max(CONFIDENCE_POOL, want))
+        slugs = [slug for slug, _, _ in rows]
+        words = np.zeros(len(rows))
+        found = parsed.get("coverage", ())
+        words[:len(found)] = found[:len(rows)]
+        evidence = Evidence(slugs=slugs, cos=np.full(len(rows), np.nan), sparse=np.array([r[1] for r in rows]),
+                            words=words, concepts=slugs, locales=[""] * len(rows),
+                            sparse_max=parsed.get("max_score", 0.0), unknown=parsed.get("unknown", 0.0),
+                            top_keyword=slugs[:3])
+        return rows, parsed, total, evidence
+
+    def search(self, query, locale=None, category=None, limit=10, page=1, plausible_only=True) -> Results:
         """Keyword search; the suggestion is the query with unknown words corrected."""
         limit, page = clamp_paging(limit, page)
         text, note = clean_query(query)
         if not text:
             return Results(query=text, total=0, page=page, limit=limit, mode=self.name, note=note)
-        rows, parsed, total = self.scored(text, locale, category, limit=page * limit)
-        hits = tuple(
-            Hit(slug=slug, score=score, snippet=self.snippet_for(f, parsed), title=f.get("title_raw", ""),
-                locale=f.get("locale", ""), category=f.get("category", ""), concept=f.get("concept", ""))
-            for slug, score, f in rows[(page - 1) * limit:])
-        return Results(query=text, total=total, hits=hits, page=page, limit=limit, mode=self.name,
-                       suggestion=self._suggestion(text, parsed["corrections"]), note=note)
+        rows, parsed, total, evidence = self.ranked(text, locale, category, page * limit)
+        calibration = calibration_for("", self.name)
+        conf = confidences(evidence, calibration)
+        keep = np.flatnonzero(conf >= calibration.plausible) if plausible_only else np.arange(len(rows))
+        hits = []
+        for i in keep[(page - 1) * limit: page * limit]:
+            slug, score, f = rows[i]
+            hits.append(Hit(slug=slug, score=score, snippet=self.snippet_for(f, parsed), title=f.get("title_raw", ""),
+                            locale=f.get("locale", ""), category=f.get("category", ""),
+                            concept=f.get("concept", ""), confidence=round(float(conf[i]), 4)))
+        return Results(query=text, total=len(keep) if plausible_only else total, hits=tuple(hits), page=page,
+                       limit=limit, mode=self.name, suggestion=self._suggestion(text, parsed["corrections"]),
+                       note=note, answered=answered(conf, evidence, calibration))
 
     def stored(self, slugs) -> dict[str, dict]:
         """Stored fields of the given slugs (for hits found by another backend)."""

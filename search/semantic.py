@@ -31,11 +31,13 @@ import json
 import os
 import sqlite3
 import threading
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from . import analysis
 from .base import Document, Health, Hit, Results, SearchBackend, clamp_paging, clean_query
+from .confidence import Evidence, answered, calibration_for, confidences
 from .locks import write_lock
 from .passages import passages as passages_of
 
@@ -45,6 +47,8 @@ FORMAT = 3
 REUSABLE_FORMATS = (2, 3)
 EXCERPT_CHARS = 300
 ASKED_TOP = 3
+# Candidates whose confidence is computed: past the 50th article nothing plausible is left.
+CONFIDENCE_POOL = 50
 _ASKED_WEIGHTS = 1.0 / np.arange(1, ASKED_TOP + 1)
 
 
@@ -122,6 +126,8 @@ class _Snapshot:
         self.asked_doc = np.searchsorted(self.starts, self.asked_rows, side="right") - 1
         self.asked_first = np.searchsorted(self.asked_doc, self.asked_doc, side="left")
         self._selections: dict = {}
+        self.faq = np.zeros(len(self.slugs), bool)      # documents scored by their ways of asking
+        self.faq[self.asked_doc] = True
         self.members: dict[str, list[str]] = {}
         for slug, concept in self.concepts.items():
             self.members.setdefault(concept, []).append(slug)
@@ -167,6 +173,17 @@ class _Snapshot:
                 mask &= self.categories == category
             self._selections[key] = np.nonzero(mask)[0]
         return self._selections[key]
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A query's best articles (document numbers, best first) with their evidence."""
+
+    snap: _Snapshot | None
+    docs: list[int]
+    evidence: Evidence
+    rows: np.ndarray          # every passage's score, for snippets
+    pool: int                 # articles passing the filters
 
 
 class _RowLookup:
@@ -494,27 +511,49 @@ class SemanticBackend(SearchBackend):
         with self._lock:
             self._snap = self._snap_key = None
 
-    def scored(self, query: str, locale=None, category=None) -> tuple[_Snapshot | None, np.ndarray, np.ndarray, np.ndarray]:
-        """(snapshot, candidate doc indexes, their scores, every passage's score)."""
+    def scored(self, query: str, locale=None, category=None) -> tuple:
+        """(snapshot, candidate doc indexes, their scores, every passage's score, every doc's score)."""
         snap = self._snapshot()
         if snap is None or not snap.slugs:
-            return snap, np.zeros(0, np.int64), np.zeros(0, np.float32), np.zeros(0, np.float32)
+            empty = np.zeros(0, np.float32)
+            return snap, np.zeros(0, np.int64), empty, empty, empty
         best, rows = snap.doc_scores(self.encode_query(query))
         idx = snap.selection(locale, category)
-        return snap, idx, best[idx], rows
+        return snap, idx, best[idx], rows, best
 
-    def search(self, query, locale=None, category=None, limit=10, page=1) -> Results:
-        """Nearest articles by their best passage; every article matches, so total is the pool."""
+    def ranked(self, text: str, locale=None, category=None, want: int = CONFIDENCE_POOL) -> "Ranked":
+        """The best `want` (at least CONFIDENCE_POOL) articles of a cleaned query, with evidence."""
+        snap, idx, scores, rows, every = self.scored(text, locale, category)
+        want = min(max(CONFIDENCE_POOL, want), len(scores))
+        top = np.argpartition(-scores, want - 1)[:want] if 0 < want < len(scores) else np.arange(len(scores))
+        order = top[np.argsort(-scores[top], kind="stable")]
+        docs = [int(idx[i]) for i in order]
+        info = [snap.meta["docs"][snap.slugs[d]] for d in docs] if docs else []
+        evidence = Evidence(
+            slugs=[snap.slugs[d] for d in docs], cos=np.asarray(scores[order], np.float64),
+            sparse=np.zeros(len(docs)), words=None, concepts=[i.get("concept", "") for i in info],
+            locales=[i["locale"] for i in info], dense_mean=float(every.mean()) if len(every) else 0.0,
+            dense_std=float(every.std()) if len(every) > 1 else 1.0,
+            query_language=locale or analysis.guess_language(text), faq=snap.faq[docs] if docs else None)
+        return Ranked(snap, docs, evidence, rows, len(idx))
+
+    def search(self, query, locale=None, category=None, limit=10, page=1, plausible_only=True) -> Results:
+        """Nearest articles by their best passage; total counts the plausible ones (or, with
+        plausible_only=False, every article that passes the filters)."""
         limit, page = clamp_paging(limit, page)
         text, note = clean_query(query)
         if not text or not analysis.words(text):
             return Results(query=text, total=0, page=page, limit=limit, mode=self.name, note=note or "empty")
-        snap, idx, scores, rows = self.scored(text, locale, category)
-        want = min(page * limit, len(scores))
-        top = np.argpartition(-scores, want - 1)[:want] if 0 < want < len(scores) else np.arange(len(scores))
-        order = top[np.argsort(-scores[top], kind="stable")][(page - 1) * limit: page * limit]
-        hits = tuple(self.hit(snap, int(idx[i]), float(scores[i]), rows, text) for i in order)
-        return Results(query=text, total=len(idx), hits=hits, page=page, limit=limit, mode=self.name, note=note)
+        r = self.ranked(text, locale, category, page * limit)
+        calibration = calibration_for(self.encoder.name, self.name)
+        conf = confidences(r.evidence, calibration)
+        keep = np.flatnonzero(conf >= calibration.plausible) if plausible_only else np.arange(len(r.docs))
+        hits = tuple(replace(self.hit(r.snap, r.docs[i], float(r.evidence.cos[i]), r.rows, text),
+                             confidence=round(float(conf[i]), 4))
+                     for i in keep[(page - 1) * limit: page * limit])
+        return Results(query=text, total=len(keep) if plausible_only else r.pool, hits=hits, page=page,
+                       limit=limit, mode=self.name, note=note,
+                       answered=answered(conf, r.evidence, calibration))
 
     def hit(self, snap: _Snapshot, doc: int, score: float, rows: np.ndarray, query: str) -> Hit:
         """A Hit for document number `doc`, its snippet taken from its best passage."""

@@ -231,9 +231,12 @@ def record_article_view(slug, query=None, position=None):
     return record_many(items)
 
 
-def record_search(query, results, mode=None, locale=None):
-    """Record a search with its result count (call it from /search and GET /api/search)."""
+def record_search(query, results, mode=None, locale=None, answered=None):
+    """Record a search with its result count and whether it found an answer (from /search and
+    GET /api/search)."""
     fields = {"query": query, "results": int(results), "mode": mode}
+    if answered is not None:
+        fields["answered"] = bool(answered)
     if locale:
         fields["locale"] = locale
     return record("search", **fields)

@@ -39,6 +39,7 @@ class EventData:
     solved: bool | None = None
     reason: str | None = None
     ticket_ref: str | None = None
+    answered: bool | None = None  # on a search: whether the portal believed it found the answer
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -1,7 +1,7 @@
 """The search page, search-as-you-type and the JSON search API (CONTRACT.md)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, g, jsonify, render_template, request, url_for
 from sqlalchemy import select
 
 from portal import pagecache, tracking
@@ -61,7 +61,8 @@ def _bad_params(exc):
     if request.path.startswith("/api/"):
         return jsonify(error="invalid parameters", fields=exc.fields), 400
     return render_template("search/results.html", answer=None, params={}, errors=exc.fields,
-                           categories=_categories(), modes=MODES, related=[], ticket_url=None), 400
+                           categories=_categories(), modes=MODES, related=[], ticket_url=None,
+                           show_modes=_is_staff()), 400
 
 
 def _categories():
@@ -72,16 +73,10 @@ def _categories():
 
 
 def _related(answer, locale):
-    """For an empty result: the suggestion's results, else articles close in meaning or popular."""
-    service = _service()
-    if answer.suggestion:
-        alt = service.search(answer.suggestion, mode="keyword", limit=5)
-        if alt.rows:
-            return list(alt.rows)
-    if answer.query and service.mode != "keyword":
-        alt = service.search(answer.query, mode="semantic", locale=locale, limit=5)
-        return list(alt.rows)
-    return []
+    """For a search without an answer: up to three articles near it, in the visitor's language."""
+    if not answer.query or answer.answered:
+        return []
+    return list(_service().related(answer.query, locale=locale or get_locale(), limit=3))
 
 
 def _ticket_url(query):
@@ -96,25 +91,32 @@ def search_page():
     params = _params(request.args)
     if pagecache.shareable():  # the page depends on the parameters only (and the content)
         key = ("search", *(params[name] for name in ("q", "mode", "locale", "category", "limit", "page")))
-        page, total, mode = pagecache.cached(key, lambda: _results_page(params))
+        page, total, mode, answered = pagecache.cached(key, lambda: _results_page(params))
     else:
-        page, total, mode = _results_page(params)
+        page, total, mode, answered = _results_page(params)
     if params["q"] and params["page"] == 1:  # a further page is the same search
-        tracking.record_search(params["q"], total, mode=mode, locale=params["locale"])
+        tracking.record_search(params["q"], total, mode=mode, locale=params["locale"], answered=answered)
     return page
 
 
 def _results_page(params):
-    """(rendered page, total, mode) of a search; total and mode are None without a query."""
+    """(rendered page, total, mode, answered) of a search; all but the page are None without a query."""
     # Without an explicit language filter, translations fold under the visitor's language.
     prefer = None if params["locale"] else get_locale()
     answer = _service().search(params["q"], params["mode"], params["locale"], params["category"],
                                params["limit"], params["page"], prefer=prefer) if params["q"] else None
-    related = _related(answer, params["locale"]) if answer is not None and not answer.rows else []
+    related = _related(answer, params["locale"]) if answer is not None else []
     page = render_template("search/results.html", answer=answer, params=params, errors={},
                            categories=_categories(), modes=MODES, related=related,
-                           ticket_url=_ticket_url(params["q"]))
-    return page, (answer.total if answer else None), (answer.mode if answer else None)
+                           ticket_url=_ticket_url(params["q"]), show_modes=_is_staff())
+    if answer is None:
+        return page, None, None, None
+    return page, answer.total, answer.mode, answer.answered
+
+
+def _is_staff():
+    """Staff may pick the engine (?mode=); customers never see it."""
+    return g.get("user") is not None
 
 
 @bp.get("/api/search")
@@ -127,12 +129,14 @@ def api_search():
     answer = _service().search(params["q"], params["mode"], params["locale"], params["category"],
                                params["limit"], params["page"], prefer=prefer)
     if params["q"] and params["page"] == 1:  # a further page is the same search
-        tracking.record_search(params["q"], answer.total, mode=answer.mode, locale=params["locale"])
+        tracking.record_search(params["q"], answer.total, mode=answer.mode, locale=params["locale"],
+                               answered=answer.answered)
     return jsonify({
         "query": answer.query, "mode": answer.mode, "total": answer.total, "took_ms": answer.took_ms,
-        "suggestion": answer.suggestion, "page": answer.page, "limit": answer.limit, "note": answer.note,
+        "suggestion": answer.suggestion, "answered": answer.answered, "page": answer.page,
+        "limit": answer.limit, "note": answer.note,
         "results": [{"slug": r.slug, "title": r.title, "locale": r.locale, "category": r.category,
-                     "url": r.url, "snippet": r.snippet, "score": r.score,
+                     "url": r.url, "snippet": r.snippet, "score": r.score, "confidence": r.confidence,
                      "also_in": [{"locale": loc, "slug": slug} for loc, slug in r.also_in]}
                     for r in answer.rows],
     })

@@ -76,7 +76,7 @@ def test_search_page_keeps_query_and_escapes_snippets(search_app):
 
 def test_no_results_page_offers_help(search_app):
     html = search_app.test_client().get("/search?q=zzzzqqq&mode=keyword").get_data(as_text=True)
-    assert "No articles match" in html
+    assert "No article answers" in html and "Open a ticket" in html
 
 
 def test_index_follows_changes_and_reindex(search_app):

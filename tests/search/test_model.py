@@ -14,6 +14,9 @@ def test_semantic_search_with_bundled_minilm(tmp_path):
         Document(slug="en-card", title="Card arrival", locale="en", body="When will my new card arrive?"),
         Document(slug="en-pin", title="Change PIN", locale="en", body="How do I change the PIN of my card?"),
     ])
-    assert backend.semantic.search("the shop never gave my money back").hits[0].slug == "en-refund"
-    assert backend.search("my plastic hasn't been delivered yet").hits[0].slug == "en-card"
+    # ranking: every candidate, whatever its confidence
+    assert backend.semantic.search("the shop never gave my money back", plausible_only=False).hits[0].slug == "en-refund"
+    assert backend.search("my plastic hasn't been delivered yet", plausible_only=False).hits[0].slug == "en-card"
+    assert backend.search("why is my refund not showing up").answered
+    assert not backend.search("best pizza recipe in Naples").answered
     assert backend.health().ok
