@@ -3,11 +3,13 @@
 Labels are English source text; templates pass them through _() when rendering."""
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from ticketing import service
 from ticketing.models import CATEGORIES, GROUPS, PRIORITIES, STATUSES
 
+# A version beyond the database's integers is no version of anything: a form error, not a 500.
+VERSION = NumberRange(min=0, max=2**31 - 1, message="Reload the page: this version is not one of the ticket's.")
 CATEGORY_LABELS = {"general": "General question", "account": "Account and access", "billing": "Billing",
                    "technical": "Technical problem", "feedback": "Suggestion or feedback"}
 
@@ -29,8 +31,8 @@ class TicketForm(FlaskForm):
         DataRequired("Describe the problem."),
         Length(min=service.BODY_MIN, max=service.BODY_MAX,
                message=f"The description needs between {service.BODY_MIN} and {service.BODY_MAX} characters.")])
-    q = HiddenField()
-    article = HiddenField()
+    q = HiddenField(validators=[Length(max=200)])
+    article = HiddenField(validators=[Length(max=160)])
 
 
 class CustomerReplyForm(FlaskForm):
@@ -59,7 +61,7 @@ class AgentReplyForm(FlaskForm):
     status = SelectField("Then set status",
                          choices=[SelectChoice("", "(unchanged)")] + [SelectChoice(s) for s in STATUSES if s != "new"],
                          default="", validators=[Optional()])
-    version = IntegerField(validators=[InputRequired()])
+    version = IntegerField(validators=[InputRequired(), VERSION])
 
 
 class TicketUpdateForm(FlaskForm):
@@ -69,7 +71,7 @@ class TicketUpdateForm(FlaskForm):
     priority = SelectField("Priority", choices=[SelectChoice(p) for p in PRIORITIES])
     group = SelectField("Group", choices=[SelectChoice(g) for g in GROUPS])
     assignee = SelectField("Assignee", choices=[], validate_choice=False)
-    version = IntegerField(validators=[InputRequired()])
+    version = IntegerField(validators=[InputRequired(), VERSION])
 
 
 class EscalateForm(FlaskForm):
@@ -77,13 +79,13 @@ class EscalateForm(FlaskForm):
 
     group = SelectField("To", choices=[SelectChoice(g) for g in GROUPS if g != "L1"])
     reason = TextAreaField("Reason", validators=[DataRequired("Say why."), Length(min=service.REASON_MIN, max=1000)])
-    version = IntegerField(validators=[InputRequired()])
+    version = IntegerField(validators=[InputRequired(), VERSION])
 
 
 class VersionForm(FlaskForm):
     """A bare action (claim) that carries only the version seen."""
 
-    version = IntegerField(validators=[InputRequired()])
+    version = IntegerField(validators=[InputRequired(), VERSION])
 
 
 class CannedForm(FlaskForm):
@@ -101,12 +103,13 @@ class RangeForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = StringField("From", validators=[Optional()])
-    end = StringField("To", validators=[Optional()])
+    start = StringField("From", validators=[Optional(), Length(max=32)])
+    end = StringField("To", validators=[Optional(), Length(max=32)])
     interval = SelectField("Over time by", choices=[SelectChoice(i) for i in ("day", "week", "month")],
                            default="week")
 
 
 def nps_value(raw):
-    """Return an int from a radio value, or None."""
-    return int(raw) if raw not in (None, "", "None") else None
+    """Return an int from a radio value, or None when none was chosen (blank, or not a number)."""
+    text = (raw or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 2 else None

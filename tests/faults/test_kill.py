@@ -221,12 +221,12 @@ def test_publishing_while_reindexing_loses_nothing(home_copy, server_factory, tm
             f"---\ntitle: Zanzibar topic {n}\nslug: en-zz-{n}\nlocale: en\ncategory: faq\nstatus: review\n---\n"
             f"Zanzibar{n}unique is the word that only this article holds.\n", encoding="utf-8")
     servers.sportello(env, "import", str(extra))
-    servers.sportello(env, "user", "create", "--email", "w@example.com", "--role", "writer", "--password", "password123")
+    servers.sportello(env, "user", "create", "--email", "w@example.com", "--role", "writer", "--password", "Amber-Falcon-Ledger-91")
     ids = dict(_db_rows(folder, "select slug, id from articles where slug like 'en-zz-%'"))
     server = server_factory(env, workers=2)
     writer = _Browser(server.url)
     login_page = writer.get("/auth/login")
-    writer.post_form("/auth/login", login_page, {"email": "w@example.com", "password": "password123"})
+    writer.post_form("/auth/login", login_page, {"email": "w@example.com", "password": "Amber-Falcon-Ledger-91"})
 
     reindexes = subprocess.Popen(
         [servers.PYTHON, "-c", "from portal.cli import main\nfor _ in range(3):\n"
