@@ -144,41 +144,51 @@ class _Tokenizer:
 
 
 def _model(packed: _Packed):
-    """transformers' XLM-RoBERTa with the packed weights in bfloat16; words are fed as vectors."""
+    """transformers' XLM-RoBERTa with the packed weights, in bfloat16; words are fed as vectors."""
     import torch
-    from transformers import XLMRobertaConfig, XLMRobertaModel
+    from transformers import AutoModel, XLMRobertaConfig
 
     d, buf, t = packed.dims, packed.buf, packed.tensors
     # the word table (250k x 384) stays 4-bit and is gathered per batch: the model's own table
-    # keeps only the three special ids its config names
+    # holds only the three special ids its config names
     config = XLMRobertaConfig(
-        vocab_size=3, bos_token_id=d["bos"], pad_token_id=d["pad"], eos_token_id=d["eos"], hidden_size=d["H"], num_hidden_layers=d["NL"],
-        num_attention_heads=d["NH"], intermediate_size=d["FF"], max_position_embeddings=d["MAXP"],
-        type_vocab_size=d["TVS"], layer_norm_eps=d["eps"], hidden_act="gelu", attn_implementation="sdpa")
-    model = XLMRobertaModel(config, add_pooling_layer=False)
+        vocab_size=3, bos_token_id=d["bos"], pad_token_id=d["pad"], eos_token_id=d["eos"],
+        hidden_size=d["H"], num_hidden_layers=d["NL"], num_attention_heads=d["NH"],
+        intermediate_size=d["FF"], max_position_embeddings=d["MAXP"], type_vocab_size=d["TVS"],
+        layer_norm_eps=d["eps"], hidden_act="gelu")
+    model = AutoModel.from_config(config, dtype=torch.bfloat16, attn_implementation="sdpa",
+                                  add_pooling_layer=False)
+
+    def tensor(array):
+        return torch.from_numpy(array).to(torch.bfloat16)
 
     def vec(name, shape=None):
         offset, count = t[name]
-        return torch.from_numpy(np.frombuffer(buf, np.float32, count, offset).reshape(shape or (count,)).copy())
+        return tensor(np.frombuffer(buf, np.float32, count, offset).reshape(shape or (count,)).copy())
 
-    state = {"embeddings.position_embeddings.weight": vec("emb.pos", (d["MAXP"], d["H"])),
+    def q4(name):
+        offset, count = t[name + ".w"]
+        rows = t[name + ".b"][1]
+        return tensor(_q4(buf, offset, rows, count // rows))
+
+    state = {"embeddings.word_embeddings.weight": tensor(_q4(buf, t["emb.word"][0], d["VOC"], d["H"], [0, 1, 2])),
+             "embeddings.position_embeddings.weight": vec("emb.pos", (d["MAXP"], d["H"])),
              "embeddings.token_type_embeddings.weight": vec("emb.type", (d["TVS"], d["H"])),
              "embeddings.LayerNorm.weight": vec("emb.ln.w"), "embeddings.LayerNorm.bias": vec("emb.ln.b")}
     linear = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
               "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}
+    norms = {"aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
     for layer in range(d["NL"]):
         pre, ours = f"encoder.layer.{layer}.", f"l{layer}."
         for short, name in linear.items():
-            offset, count = t[ours + short + ".w"]
-            rows = t[ours + short + ".b"][1]
-            state[pre + name + ".weight"] = torch.from_numpy(_q4(buf, offset, rows, count // rows))
-            state[pre + name + ".bias"] = vec(ours + short + ".b")
-        for short, name in (("aln", "attention.output.LayerNorm"), ("oln", "output.LayerNorm")):
+            state[pre + name + ".weight"], state[pre + name + ".bias"] = q4(ours + short), vec(ours + short + ".b")
+        for short, name in norms.items():
             state[pre + name + ".weight"], state[pre + name + ".bias"] = vec(ours + short + ".w"), vec(ours + short + ".b")
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or set(missing) != {"embeddings.word_embeddings.weight"}:
-        raise BulkUnavailable(f"the packed model does not fit XLM-RoBERTa: {missing or unexpected}")
-    return model.to(torch.bfloat16).eval()
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:         # names or shapes apart: another layout than XLM-RoBERTa's
+        raise BulkUnavailable(f"the packed model does not fit XLM-RoBERTa: {exc}") from exc
+    return model.eval()
 
 
 class E5Bulk:
