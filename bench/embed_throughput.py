@@ -83,8 +83,8 @@ def compare(name: str, docs: list, paths: dict, repeat: int) -> dict:
               f"{n_pass / statistics.median(cpus[key]):>11.1f} {base / med:>6.2f}x   "
               f"runs(s): {' '.join(f'{w:.1f}' for w in walls[key])}", flush=True)
     cosine = np.sum(vectors["before"] * vectors["after"], axis=1)
-    print(f"{name:<9} cosine after vs before, per passage: min {cosine.min():.4f}, median {np.median(cosine):.4f}",
-          flush=True)
+    print(f"{name:<9} cosine after vs before, per passage: min {cosine.min():.4f}, "
+          f"median {np.median(cosine):.4f}", flush=True)
     return {"docs": len(docs), "passages": n_pass, "walls": walls, "cosine": cosine}
 
 
@@ -102,7 +102,8 @@ def nano_main(a) -> int:
     warm = [p.text for d in next(iter(corpora.values()))[:40] for p in passages_of(d)][:200]
     after.encode_passages(warm)                 # loads the bulk model, where there is one
     bulk = after._bulk is not None
-    print(f"e5-small-nano: after = {'bulk path (torch bfloat16)' if bulk else 'the engine (no native bfloat16 here)'}, "
+    after_is = "bulk path (torch bfloat16)" if bulk else "the engine (no native bfloat16 here)"
+    print(f"e5-small-nano: after = {after_is}, "
           f"loaded in {time.perf_counter() - t:.1f}s; CPUs {os.cpu_count()}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, load average {os.getloadavg()[0]:.1f}")
     before.encode_passages(warm[:32])

