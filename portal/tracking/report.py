@@ -20,6 +20,7 @@ class Dashboard:
     previous: metrics.SelfService
     series: list[metrics.SelfService]
     searches: metrics.SearchReport
+    search_series: list[metrics.SearchBucket]
     failing: list[metrics.FailingArticle]
     helpful: list[metrics.ArticleVotes]
     top_served: list[tuple[str, int]]
@@ -54,6 +55,14 @@ class Dashboard:
         ])
         return [outcomes, deflection, ratios]
 
+    def search_chart(self):
+        """Return the searches of each bucket, answered and not."""
+        return charts.stacked_bars("Searches with and without an answer",
+                                   [_label(b.start, self.grain) for b in self.search_series], [
+            ("Answered", "c-served", [b.searches - b.no_answer for b in self.search_series]),
+            ("No answer", "c-escalated", [b.no_answer for b in self.search_series]),
+        ])
+
     def title(self, slug):
         """Return the article's title, or its slug when it is gone."""
         return self.titles.get(slug, slug)
@@ -81,6 +90,7 @@ def build_dashboard(session, start: date, end: date, grain: str, now: datetime, 
         previous=metrics.self_service(session, prev_start, prev_end, now),
         series=series,
         searches=metrics.search_report(session, start, end, limit),
+        search_series=metrics.search_series(session, start, end, grain),
         failing=failing, helpful=helpful, top_served=top_served,
         titles=article_titles(session, slugs),
     )
@@ -93,9 +103,9 @@ def _pct(value):
 def tables(board: Dashboard) -> dict[str, tuple[list[str], list[list]]]:
     """Return every dashboard table as (header, rows), for the CSV export."""
     s = board.searches
-    query_header = ["query", "searches", "no_result", "no_click", "clicked", "ctr"]
-    query_rows = lambda rows: [[q.query, q.searches, q.no_result, q.no_click, q.clicked, _pct(q.ctr)]  # noqa: E731
-                               for q in rows]
+    query_header = ["query", "searches", "no_answer", "no_result", "no_click", "clicked", "ctr"]
+    query_rows = lambda rows: [[q.query, q.searches, q.no_answer, q.no_result, q.no_click, q.clicked,  # noqa: E731
+                                _pct(q.ctr)] for q in rows]
     return {
         "summary": (["figure", "current", "previous", "change"],
                     [[name, *(_pct(v) if isinstance(v, float) else ("" if v is None else v) for v in values)]
@@ -106,9 +116,14 @@ def tables(board: Dashboard) -> dict[str, tuple[list[str], list[list]]]:
                      i.counts.self_served_inferred, i.counts.escalated, i.counts.tickets,
                      _pct(i.self_service_ratio), _pct(i.self_service_ratio_with_inferred),
                      _pct(i.deflection_rate)] for i in board.series]),
-        "searches": (["searches", "no_result", "no_click", "clicked", "ctr"],
-                     [[s.searches, s.no_result, s.no_click, s.clicked, _pct(s.ctr)]]),
+        "searches": (["searches", "no_answer", "no_result", "no_click", "clicked", "ctr", "no_answer_rate"],
+                     [[s.searches, s.no_answer, s.no_result, s.no_click, s.clicked, _pct(s.ctr),
+                       _pct(s.no_answer_rate)]]),
+        "search-series": (["from", "to", "searches", "no_answer", "no_result", "no_answer_rate"],
+                          [[b.start.isoformat(), b.end.isoformat(), b.searches, b.no_answer, b.no_result,
+                            _pct(b.no_answer_rate)] for b in board.search_series]),
         "top-queries": (query_header, query_rows(s.top)),
+        "no-answer-queries": (query_header, query_rows(s.no_answer_queries)),
         "no-result-queries": (query_header, query_rows(s.no_result_queries)),
         "no-click-queries": (query_header, query_rows(s.no_click_queries)),
         "failing-articles": (["article", "title", "visits_escalated_after_reading", "helpful_yes", "helpful_no",

@@ -82,6 +82,13 @@ def normalize_query(text: str | None) -> str | None:
     return folded or None
 
 
+def unanswered(answered: bool | None, results: int | None) -> bool:
+    """Whether a search counts as one without an answer: the portal said so, or it found nothing.
+
+    Searches recorded before the portal judged answers (answered None) count only when empty."""
+    return answered is False or results == 0
+
+
 def _clean(data: EventData) -> EventData:
     """Trim free text to the column sizes."""
     query = (data.query or "").strip()[:QUERY_MAX] or None
@@ -251,18 +258,21 @@ def _insert_events(session, conn, steps, visit_of) -> None:
             rows.append(dict(ts=step.at, visit_id=visit.id, kind=data.kind, locale=data.locale, query=data.query,
                              query_norm=norm, mode=data.mode, results=data.results, article=data.article,
                              position=data.position, helpful=None, solved=None, reason=None, ticket_ref=None,
-                             clicked=False))
+                             clicked=False, answered=data.answered))
             if data.kind == "search":
                 counts = queries.setdefault((step.at.date(), norm or ""), Counter())
                 counts["searches"] += 1
                 counts["no_result"] += int(data.results == 0)
+                counts["no_answer"] += int(unanswered(data.answered, data.results))
     _flush_rows(conn, rows)
     for (day, norm), counts in queries.items():
         done = conn.execute(_ADD_TO_QUERY_DAY, {"k_day": day, "k_norm": norm, "d_searches": counts["searches"],
-                                                "d_no_result": counts["no_result"]})
+                                                "d_no_result": counts["no_result"],
+                                                "d_no_answer": counts["no_answer"]})
         if done.rowcount == 0:  # a concurrent first insert raises IntegrityError: the batch starts over
             conn.execute(insert(_QUERY_DAYS).values(day=day, query_norm=norm, searches=counts["searches"],
-                                                    no_result=counts["no_result"], clicked=0))
+                                                    no_result=counts["no_result"], no_answer=counts["no_answer"],
+                                                    clicked=0))
 
 
 def _flush_rows(conn, rows: list) -> None:
@@ -335,7 +345,8 @@ _QUERY_DAYS = QueryDay.__table__
 _ADD_TO_QUERY_DAY = (update(_QUERY_DAYS).where(_QUERY_DAYS.c.day == bindparam("k_day"),
                                                _QUERY_DAYS.c.query_norm == bindparam("k_norm"))
                      .values(searches=_QUERY_DAYS.c.searches + bindparam("d_searches"),
-                             no_result=_QUERY_DAYS.c.no_result + bindparam("d_no_result")))
+                             no_result=_QUERY_DAYS.c.no_result + bindparam("d_no_result"),
+                             no_answer=_QUERY_DAYS.c.no_answer + bindparam("d_no_answer")))
 _STATE_OF = select(*_STATE).where(_VISITS.c.id == bindparam("visit_id"))
 _NEW_VISIT = insert(_VISITS)
 _EVENTS = Event.__table__
@@ -433,13 +444,15 @@ def _apply(session, visitor_id, visit_id, data, at):
     conn.execute(_NEW_EVENT, dict(ts=at, visit_id=visit_id, kind=data.kind, locale=data.locale, query=data.query,
                                   query_norm=norm, mode=data.mode, results=data.results, article=data.article,
                                   position=data.position, helpful=data.helpful, solved=data.solved,
-                                  reason=data.reason, ticket_ref=data.ticket_ref, clicked=False))
+                                  reason=data.reason, ticket_ref=data.ticket_ref, clicked=False,
+                                  answered=data.answered))
     counter = _COUNTERS.get(data.kind)
     if counter:
         conn.execute(_INCREMENT[counter], {"visit_id": visit_id})
     if data.kind == "search":
         _bump(session, QueryDay, {"day": at.date(), "query_norm": norm or ""},
-              {"searches": 1, "no_result": int(data.results == 0)})
+              {"searches": 1, "no_result": int(data.results == 0),
+               "no_answer": int(unanswered(data.answered, data.results))})
     elif data.kind == "click" and norm:
         _click(session, visit_id, norm)
     elif data.kind == "feedback":
@@ -593,11 +606,13 @@ def rebuild_aggregates(session) -> None:
             articles[(state.day, state.answer_article, "answered")] += 1
         if state.outcome == "escalated" and state.ticket_article:
             articles[(state.day, state.ticket_article, "failed")] += 1
-    searches = select(Event.ts, Event.query_norm, Event.results, Event.clicked).where(Event.kind == "search")
-    for ts, norm, results, clicked in session.execute(searches).yield_per(20_000):
+    searches = (select(Event.ts, Event.query_norm, Event.results, Event.clicked, Event.answered)
+                .where(Event.kind == "search"))
+    for ts, norm, results, clicked, answered in session.execute(searches).yield_per(20_000):
         counts = queries.setdefault((ts.date(), norm or ""), Counter())
         counts["searches"] += 1
         counts["no_result"] += int(results == 0)
+        counts["no_answer"] += int(unanswered(answered, results))
         counts["clicked"] += int(bool(clicked))
     for model in (DayTotals, ArticleDay, QueryDay):
         session.execute(model.__table__.delete())
@@ -611,7 +626,7 @@ def rebuild_aggregates(session) -> None:
     if merged:
         session.execute(insert(ArticleDay.__table__), list(merged.values()))
     rows = [{"day": d, "query_norm": q, "searches": c["searches"], "no_result": c["no_result"],
-             "clicked": c["clicked"]} for (d, q), c in queries.items()]
+             "no_answer": c["no_answer"], "clicked": c["clicked"]} for (d, q), c in queries.items()]
     if rows:
         session.execute(insert(QueryDay.__table__), rows)
     session.commit()

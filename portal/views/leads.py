@@ -101,5 +101,6 @@ def export(table):
 
 def export_names():
     """The names of the tables that can be exported."""
-    return ["summary", "series", "searches", "top-queries", "no-result-queries", "no-click-queries",
+    return ["summary", "series", "searches", "search-series", "top-queries", "no-answer-queries", "no-result-queries",
+            "no-click-queries",
             "failing-articles", "helpful", "self-served-articles", "gaps"]

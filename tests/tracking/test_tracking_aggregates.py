@@ -22,7 +22,7 @@ def random_journeys(session, seed, n_visitors=25, steps=14):
             slug, query = rng.choice("abcd"), rng.choice(("reset", "invoice", "sla", None))
             action = rng.randrange(7)
             if action == 0 and query:
-                j.search(t, query, results=rng.choice((0, 2, 5)))
+                j.search(t, query, results=rng.choice((0, 2, 5)), answered=rng.choice((True, False, None)))
             elif action == 1 and query:
                 j.click(t, slug, query)
             elif action in (2, 3):
@@ -51,7 +51,8 @@ def snapshot(session):
                   for r in session.scalars(select(DayTotals)) if r.visits)
     arts = sorted((r.day, r.article, r.answered, r.failed) for r in session.scalars(select(ArticleDay))
                   if r.answered or r.failed)
-    queries = sorted((r.day, r.query_norm, r.searches, r.no_result, r.clicked) for r in session.scalars(select(QueryDay)))
+    queries = sorted((r.day, r.query_norm, r.searches, r.no_result, r.no_answer, r.clicked)
+                     for r in session.scalars(select(QueryDay)))
     return days, arts, queries
 
 
@@ -67,12 +68,15 @@ def test_pre_aggregates_match_recounts(db_session):
         assert (a, f) == (answered.pop((day, article), 0), failed.pop((day, article), 0))
     assert not +answered and not +failed
 
-    searches = db_session.execute(select(Event.ts, Event.query_norm, Event.results, Event.clicked)
+    searches = db_session.execute(select(Event.ts, Event.query_norm, Event.results, Event.clicked, Event.answered)
                                   .where(Event.kind == "search")).all()
     report = metrics.search_report(db_session, start, end)
     assert report.searches == len(searches)
-    assert report.no_result == sum(r == 0 for _, _, r, _ in searches)
-    assert report.clicked == sum(bool(c) for *_, c in searches)
+    assert report.no_result == sum(r == 0 for _, _, r, _, _ in searches)
+    assert report.clicked == sum(bool(c) for *_, c, _ in searches)
+    # a no-answer search: answered false, or no results (the only rule for answered None)
+    assert report.no_answer == sum(a is False or r == 0 for _, _, r, _, a in searches)
+    assert 0 < report.no_result < report.no_answer < report.searches
 
     before = snapshot(db_session)
     rebuild_aggregates(db_session)

@@ -139,11 +139,31 @@ def test_search_report(journey, db_session):
     b.search(at(10, 1), "fattura", results=0)
     b.search(at(10, 2), "fattura", results=0)
     report = metrics.search_report(db_session, DAY, DAY)
-    assert report.as_dict() == {"searches": 5, "no_result": 2, "no_click": 2, "clicked": 1, "ctr": 0.2}
+    assert report.as_dict() == {"searches": 5, "no_result": 2, "no_answer": 2, "no_click": 2, "clicked": 1,
+                                "ctr": 0.2, "no_answer_rate": 0.4}
     assert [(q.query, q.searches, q.clicked) for q in report.top] == [("reset password", 3, 1), ("fattura", 2, 0)]
     assert [q.query for q in report.no_result_queries] == ["fattura"]
     assert [(q.query, q.no_click) for q in report.no_click_queries] == [("reset password", 2)]
     assert metrics.search_report(db_session, DAY + timedelta(days=1), DAY + timedelta(days=1)).ctr is None
+
+
+def test_search_report_counts_searches_without_an_answer(journey, db_session):
+    a = journey()
+    a.search(at(9), "refund late", results=4, answered=False)  # results, but none answers it
+    a.search(at(9, 1), "refund late", results=4, answered=True)
+    a.search(at(9, 2), "xqzv", results=0, answered=False)
+    b = journey()
+    b.search(at(10), "xqzv", results=0)  # recorded before answers were judged: empty, so unanswered
+    b.search(at(10, 1), "old search", results=3)  # ... with results: not counted as unanswered
+    b.search(at(10, 2), "refund late", results=2, answered=False)
+    report = metrics.search_report(db_session, DAY, DAY)
+    assert (report.searches, report.no_answer, report.no_result) == (6, 4, 2)
+    assert report.no_answer_rate == 4 / 6
+    assert [(q.query, q.no_answer, q.no_result) for q in report.no_answer_queries] == [
+        ("refund late", 2, 0), ("xqzv", 2, 2)]
+    (day,) = metrics.search_series(db_session, DAY - timedelta(days=1), DAY, "week")[-1:]
+    assert (day.searches, day.no_answer, day.no_result) == (6, 4, 2)
+    assert [b.searches for b in metrics.search_series(db_session, DAY - timedelta(days=1), DAY, "day")] == [0, 6]
 
 
 def test_article_tables(journey, db_session):
