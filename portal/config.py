@@ -37,6 +37,9 @@ DEFAULTS = {
     # publish shows at once; this bounds how long the popularity order of related and popular
     # articles may lag behind the view counters. 0 turns caching off.
     "PAGE_CACHE_SECONDS": 300,
+    # Content gaps: the cosine similarity at which failed queries stop being grouped; empty uses
+    # the encoder's calibrated cut (portal/tracking/gaps.py, CUTS).
+    "GAP_SIMILARITY": "",
 }
 
 

@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, select
 
-from portal.tracking.models import ArticleDay, DayTotals, Event, QueryDay, Visit, Vote
+from portal.tracking.models import ArticleDay, DayTotals, QueryDay, Visit, Vote
 
 INFERENCE_WINDOW = timedelta(hours=24)
 OUTCOMES = ("self_served", "self_served_inferred", "escalated", "other")
@@ -431,48 +431,7 @@ def failing_articles(session, start: date, end: date, limit: int = 20, votes=Non
             for slug, n in articles_before_ticket(session, start, end, limit)]
 
 
-# --- content gaps --------------------------------------------------------------------------
-
-@dataclass
-class GapQuery:
-    """A query customers did not get an answer to, with how often and why."""
-
-    query: str
-    count: int
-    sources: set[str] = field(default_factory=set)  # "no_result", "no_click", "escalated"
-
-
-def gap_queries(session, start: date, end: date, limit: int = 500) -> list[GapQuery]:
-    """Return failed searches (no result or no click) and the queries of escalated visits."""
-    found: dict[str, GapQuery] = {}
-
-    def add(query, count, source):
-        if not query:
-            return
-        item = found.setdefault(query, GapQuery(query, 0))
-        item.count += int(count)
-        item.sources.add(source)
-
-    failed = session.execute(
-        select(QueryDay.query_norm, func.sum(QueryDay.searches), func.sum(QueryDay.no_result),
-               func.sum(QueryDay.clicked))
-        .where(QueryDay.day >= start, QueryDay.day <= end).group_by(QueryDay.query_norm)).all()
-    for query, n, zero, clicked in failed:
-        row = QueryRow(query, int(n or 0), int(zero or 0), int(clicked or 0))
-        if row.no_result:
-            add(query, row.no_result, "no_result")
-        if row.no_click:
-            add(query, row.no_click, "no_click")
-    escalated = session.execute(
-        select(Event.query_norm, func.count()).join(Visit, Visit.id == Event.visit_id)
-        .where(_visit_range(start, end), Visit.tickets > 0,
-               Event.kind.in_(("search", "ticket_opened", "escalation_started")),
-               Event.query_norm.is_not(None))
-        .group_by(Event.query_norm)).all()
-    for query, n in escalated:
-        add(query, n, "escalated")
-    return sorted(found.values(), key=lambda g: (-g.count, g.query))[:limit]
-
+# --- visitors ------------------------------------------------------------------------------
 
 def visits_by_visitor(session, visitor_id: str):
     """Return a visitor's visits, oldest first (for support and tests)."""

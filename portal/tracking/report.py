@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 from portal import metrics
 from portal.tracking import charts
-from portal.tracking.gaps import DEFAULT_THRESHOLD, group_queries
+from portal.tracking.failed import failed_queries
+from portal.tracking.gaps import REFERENCE, Gap, cut_for, group, relative_cut
+from portal.tracking.vectors import query_vectors
 
 
 @dataclass
@@ -137,9 +139,26 @@ def tables(board: Dashboard) -> dict[str, tuple[list[str], list[list]]]:
     }
 
 
-def build_gaps(session, start: date, end: date, encoder, threshold: float = DEFAULT_THRESHOLD, limit: int = 300):
-    """Group the failed and escalated queries of [start, end] by meaning."""
-    return group_queries(metrics.gap_queries(session, start, end, limit), encoder, threshold)
+def build_gaps(session, start: date, end: date, encoder, cache_dir: str | None = None,
+               cut: float | None = None) -> list[Gap]:
+    """The content gaps of [start, end]: its failed queries grouped by meaning, largest first.
+
+    The one function behind the leads' gaps page, the writers' dashboard and /api/metrics/gaps.
+    Query vectors come from the search's embedding cache in cache_dir (portal.tracking.vectors);
+    the cut is the encoder's calibrated one unless given."""
+    items = failed_queries(session, start, end)
+    if not items:
+        return []
+    vectors = query_vectors([item.text for item in items], encoder, cache_dir)
+    return group(items, vectors, gap_cut(encoder, cache_dir) if cut is None else cut)
+
+
+def gap_cut(encoder, cache_dir: str | None = None) -> float:
+    """The encoder's calibrated cut, or one placed on its similarity scale when it has none."""
+    cut = cut_for(encoder.name)
+    if cut is None:
+        cut = relative_cut(query_vectors(list(REFERENCE), encoder, cache_dir))
+    return cut
 
 
 def gap_table(gaps) -> tuple[list[str], list[list]]:

@@ -1,11 +1,9 @@
 """The self-service figures on hand-built journeys with fixed timestamps."""
 from datetime import date, timedelta
 
-import numpy as np
 import pytest
 
 from portal import metrics
-from portal.tracking.gaps import cluster, group_queries
 from tests.tracking.helpers import D, Journey, at
 
 DAY = D.date()
@@ -186,41 +184,6 @@ def test_article_tables(journey, db_session):
     assert votes["good"].helpful_pct == 1.0 and votes["bad"].helpful_pct == 0.0
     (failing,) = metrics.failing_articles(db_session, DAY, DAY)
     assert (failing.article, failing.before_ticket, failing.votes.no) == ("bad", 2, 1)
-
-
-def test_gap_queries(journey, db_session):
-    a = journey()
-    a.search(at(9), "fattura elettronica", results=0)
-    a.search(at(9, 1), "ticket status")
-    b = journey()
-    b.search(at(10), "cambiare password")
-    b.ticket(at(10, 5), query="cambiare password")
-    found = {g.query: (g.count, g.sources) for g in metrics.gap_queries(db_session, DAY, DAY)}
-    assert found == {
-        "fattura elettronica": (1, {"no_result"}),
-        "ticket status": (1, {"no_click"}),
-        "cambiare password": (3, {"no_click", "escalated"}),
-    }
-
-
-def test_clustering_groups_by_similarity():
-    v = np.array([[1, 0], [0.95, 0.31], [0, 1], [0.1, 0.99]], dtype=np.float32)
-    v /= np.linalg.norm(v, axis=1, keepdims=True)
-    groups = sorted(sorted(g) for g in cluster(v, threshold=0.8))
-    assert groups == [[0, 1], [2, 3]]
-    assert len(cluster(v, threshold=-1)) == 1
-    assert cluster(np.zeros((0, 2)), 0.5) == []
-
-
-def test_group_queries_with_the_fake_encoder():
-    from search.encoders import get_encoder
-
-    items = [metrics.GapQuery("reset password", 5, {"no_result"}),
-             metrics.GapQuery("reset my password", 2, {"escalated"}),
-             metrics.GapQuery("fattura elettronica", 3, {"no_click"})]
-    gaps = group_queries(items, get_encoder("fake"), threshold=0.5)
-    assert [(g.label, g.size, g.sources) for g in gaps] == [
-        ("reset password", 7, {"no_result", "escalated"}), ("fattura elettronica", 3, {"no_click"})]
 
 
 @pytest.mark.parametrize("raw_from, raw_to, field", [
