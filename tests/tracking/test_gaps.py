@@ -289,3 +289,22 @@ def test_gaps_reuse_the_vectors_search_stored(app, tmp_path, monkeypatch):
         today = tracking.now().date()
         (gap,) = tracking.content_gaps(today, today)
     assert gap.label == "where is the moon" and embedded == []
+
+
+def test_a_broken_embedding_cache_costs_encodings_not_the_report(tmp_path, monkeypatch):
+    from search.encoders import get_encoder
+    from search.semantic import EmbeddingCache
+    from portal.tracking import vectors
+
+    def broken(self, hashes):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(EmbeddingCache, "get", broken)
+    monkeypatch.setattr(vectors, "_stores", {})
+    encoder = get_encoder("fake")
+    out = vectors.query_vectors(["reset password", "invoice"], encoder, str(tmp_path))
+    assert np.allclose(out, encoder.encode_queries(["reset password", "invoice"]))
+    file_in_the_way = tmp_path / "not-a-folder"
+    file_in_the_way.write_text("")
+    monkeypatch.setattr(vectors, "_stores", {})
+    assert vectors.query_vectors(["invoice"], encoder, str(file_in_the_way)).shape == (1, encoder.dim)
