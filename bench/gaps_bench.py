@@ -88,9 +88,10 @@ def fill(app, texts: list[str], seed: int = 0) -> int:
             answered = signal < 0.2  # answered, then a ticket or a not-helpful vote says it was not
             steps.append(Step(who, (EventData(kind="search", query=text, results=3, mode="hybrid", locale="en",
                                               answered=answered),), at))
-            if answered:
-                later.append((who, at + timedelta(minutes=2), EventData(kind="ticket_opened", ticket_ref="SP-1")
-                              if signal < 0.1 else EventData(kind="feedback", article="a", helpful=False)))
+            if answered:  # read the answer, then said it was not one
+                later.append((who, at + timedelta(minutes=1), [EventData(kind="view", article="a")]))
+                later.append((who, at + timedelta(minutes=2), [EventData(kind="ticket_opened", ticket_ref="SP-1")
+                              if signal < 0.1 else EventData(kind="feedback", article="a", helpful=False)]))
     for n in range(2 * len(steps)):
         steps.append(Step(f"bench-answered-{n:08d}", (EventData(
             kind="search", query=rng.choice(texts[:1500]), results=5, mode="hybrid", locale="en", answered=True),),
@@ -100,8 +101,8 @@ def fill(app, texts: list[str], seed: int = 0) -> int:
         session = get_session()
         for start in range(0, len(steps), 2000):
             record_batch(session, steps[start:start + 2000])
-        for who, at, event in later:
-            record_events(session, who, [event], at)
+        for who, at, events in later:
+            record_events(session, who, events, at)
     return len(steps)
 
 
@@ -282,7 +283,7 @@ def _http(app, calls: int) -> None:
 
     with app.app_context():
         accounts.create_user(get_session(), accounts.NewUser(email="lead@example.com", role="lead",
-                                                             password="password123"))
+                                                             password="Amber-Falcon-Ledger-91"))
         token = accounts.create_token(get_session(), "lead@example.com")
     api = app.test_client()
     url = f"/api/metrics/gaps?from={DAY.date()}&to={DAY.date()}"
@@ -291,7 +292,7 @@ def _http(app, calls: int) -> None:
     _line("warm: GET /api/metrics/gaps", _timed(lambda: api.get(url, headers={"Authorization": f"Bearer {token}"}),
                                                  calls), f"{len(resp.get_data()) / 1e6:.1f} MB of JSON")
     page = app.test_client()
-    assert page.post("/auth/login", data={"email": "lead@example.com", "password": "password123"}).status_code == 302
+    assert page.post("/auth/login", data={"email": "lead@example.com", "password": "Amber-Falcon-Ledger-91"}).status_code == 302
     url = f"/leads/gaps?from={DAY.date()}&to={DAY.date()}"
     assert page.get(url).status_code == 200
     _line("warm: GET /leads/gaps", _timed(lambda: page.get(url), calls))

@@ -7,7 +7,8 @@ by many simulated visitors, then grouped into content gaps the way /api/metrics/
 run_gaps_protocol(encoder, seed, cache_dir) builds a portal on a temporary home (the encoder
 given, rate limits off, events written at once), imports the corpus without the removed intents
 (bench.protocols.near_misses) and lets visitors search. Each visitor has its own cookie (and
-address and browser), searches once through GET /api/search and then behaves as VISITORS says:
+address and browser), lands on the home page, searches once through GET /api/search and then
+behaves as VISITORS says:
 
 * a phrasing of a removed intent is searched by 1 to 3 visitors. Told there is no answer, a
   visitor opens a ticket through POST /api/tickets with probability TICKET_NO_ANSWER, or leaves.
@@ -124,6 +125,7 @@ class _Visitor:
         self.environ = {"REMOTE_ADDR": f"10.{number // 65536 % 256}.{number // 256 % 256}.{number % 256}"}
         self.headers = {"User-Agent": BROWSER, "Accept-Language": "en"}
         self.number = number
+        self.get("/")  # lands on the portal: the visitor cookie it then sends back, as a browser does
 
     def get(self, url, **kw):
         return self.client.get(url, headers=self.headers, environ_base=self.environ, **kw)

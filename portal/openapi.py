@@ -70,7 +70,8 @@ SCHEMAS = {
                         **{"from": DATE, "to": DATE}, visits=INT, self_served=INT, self_served_inferred=INT,
                         escalated=INT, tickets=INT, self_service_ratio={"type": "number", "nullable": True},
                         self_service_ratio_with_inferred={"type": "number", "nullable": True},
-                        deflection_rate=RATE),
+                        deflection_rate=RATE, excluded_visits=INT,
+                        excluded_by_reason=_obj([], automated=INT, burst=INT, vote_without_view=INT, no_cookie=INT)),
     "Gaps": _obj(["from", "to", "groups"], **{"from": DATE, "to": DATE}, groups={"type": "array", "items": _obj(
         ["label", "size", "queries"], label=STR, size=INT, sources={"type": "array", "items": STR},
         queries={"type": "array", "items": _obj(["query", "searches"], query=STR, searches=INT)})}),

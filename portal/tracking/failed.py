@@ -3,6 +3,7 @@
 A search failed when the portal found no answer for it (answered false, or no results; searches
 recorded before answers were judged count only when they found nothing), or when the same visit
 went on to open a ticket or to vote an article not helpful (helpful or solved false) after it.
+Only the searches of visits that count do (portal.tracking.integrity: no scripts, no bursts).
 A search with results that nobody clicked did not fail on that alone: the snippet may have been
 the answer, or the customer may have left for any reason."""
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import aliased
 
-from portal.tracking.models import Event
+from portal.tracking.models import Event, Visit
 
 SOURCES = ("no_answer", "ticket", "not_helpful")
 
@@ -47,10 +48,11 @@ def failed_queries(session, start: date, end: date) -> list[FailedQuery]:
     rows = session.execute(
         select(Event.query_norm, func.min(Event.query), func.count(), count(no_answer), count(ticket_after),
                count(negative_after))
+        .join(Visit, Visit.id == Event.visit_id)
         .outerjoin(tickets, tickets.c.visit_id == Event.visit_id)
         .outerjoin(negative, negative.c.visit_id == Event.visit_id)
         .where(Event.kind == "search", Event.ts >= lo, Event.ts < hi, Event.query_norm.is_not(None),
-               Event.query_norm != "", or_(no_answer, ticket_after, negative_after))
+               Event.query_norm != "", Visit.flags == 0, or_(no_answer, ticket_after, negative_after))
         .group_by(Event.query_norm)).all()
     out = []
     for norm, text, n, *reasons in rows:

@@ -1,15 +1,15 @@
 """The support leads' dashboard: self-service ratio, deflection, searches, failing articles, gaps."""
-import csv
-import io
+from flask import Blueprint, abort, render_template, request
 
-from flask import Blueprint, Response, abort, render_template, request
-
-from portal import metrics, tracking
+from portal import csvsafe, metrics, tracking
 from portal.auth import role_required
 from portal.db import get_session
 from portal.tracking import report
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
+
+# The gaps page lists this many groups; the CSV and /api/metrics/gaps hold them all.
+GAPS_SHOWN = 100
 
 
 @bp.before_request
@@ -39,12 +39,9 @@ def dashboard():
     """The dashboard for the chosen period, with the change against the previous one."""
     start, end, grain, error = _period()
     board = report.build_dashboard(get_session(), start, end, grain, tracking.now())
+    # A bad period still shows the last 30 days, with a 400 and the field named.
     return render_template("leads/dashboard.html", board=board, error=error,
-                           definitions=metrics.DEFINITIONS, grains=metrics.GRAINS)
-
-
-# The gaps page lists this many groups; the CSV and /api/metrics/gaps hold them all.
-GAPS_SHOWN = 100
+                           definitions=metrics.DEFINITIONS, grains=metrics.GRAINS), 400 if error else 200
 
 
 @bp.get("/gaps")
@@ -55,28 +52,7 @@ def gaps():
     groups = tracking.content_gaps(start, end)
     return render_template("leads/gaps.html", gaps=groups[:GAPS_SHOWN], total=len(groups),
                            queries=sum(len(g.queries) for g in groups), start=start, end=end,
-                           grain=grain, error=error, definitions=metrics.DEFINITIONS)
-
-
-def _formula_like(value):
-    if not isinstance(value, str) or value[:1] not in ("=", "+", "-", "@"):
-        return False
-    try:
-        float(value)  # a negative number is data, not a formula
-        return False
-    except ValueError:
-        return True
-
-
-def _csv(name, header, rows):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        # A leading =, +, - or @ would run as a formula in a spreadsheet: customers type these queries.
-        writer.writerow(["'" + c if _formula_like(c) else c for c in row])
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                           grain=grain, error=error, definitions=metrics.DEFINITIONS), 400 if error else 200
 
 
 @bp.get("/export/<table>.csv")
@@ -91,11 +67,10 @@ def export(table):
         if table not in tables:
             abort(404)
         header, rows = tables[table]
-    return _csv(f"sportello-{table}-{start}-{end}.csv", header, rows)
+    return csvsafe.response(f"sportello-{table}-{start}-{end}.csv", header, rows)
 
 
 def export_names():
     """The names of the tables that can be exported."""
     return ["summary", "series", "searches", "search-series", "top-queries", "no-answer-queries", "no-result-queries",
-            "no-click-queries",
-            "failing-articles", "helpful", "self-served-articles", "gaps"]
+            "no-click-queries", "failing-articles", "helpful", "self-served-articles", "gaps"]

@@ -10,7 +10,7 @@ from scipy.spatial.distance import pdist
 from portal.tracking import gaps as gaps_module
 from portal.tracking.failed import FailedQuery, failed_queries
 from portal.tracking.gaps import cluster, cut_for, group, relative_cut
-from tests.tracking.helpers import D, Journey, at
+from tests.tracking.helpers import BROWSER, D, Journey, as_visitor, at
 
 DAY = D.date()
 
@@ -37,18 +37,21 @@ def test_a_search_fails_without_an_answer_or_when_a_ticket_or_a_no_vote_follows(
     b.ticket(at(10, 5))                                               # ... yet a ticket followed
     c = journey()
     c.search(at(11), "lost card", results=2, answered=True)
+    c.view(at(11, 1), "b", query="lost card")
     c.vote(at(11, 2), "b", helpful=False)                             # ... yet "not helpful"
     c.search(at(11, 3), "freeze card", results=2, answered=True)      # searched after the vote: fine
     d = journey()
     d.ticket(at(12), ref="SP-9")
     d.search(at(12, 1), "exchange rate", results=2, answered=True)    # the ticket came before it
-    d.vote(at(12, 2), "a", helpful=True)                              # a helpful vote is no failure
+    d.view(at(12, 2), "a", query="exchange rate")
+    d.vote(at(12, 3), "a", helpful=True)                              # a helpful vote is no failure
     e = journey()
     e.search(at(13), "top up", results=2, answered=True)
     e.ticket(at(14))                                                  # another visit (over 30 minutes)
     f = journey()
     f.search(at(15), "refund late", results=2, answered=True)         # answered for this visitor
-    f.vote(at(15, 1), "a", solved=False)                              # ... but it did not solve it
+    f.view(at(15, 1), "a", query="refund late")
+    f.vote(at(15, 2), "a", solved=False)                              # ... but it did not solve it
     assert failed(db_session) == {
         "refund late": (2, {"no_answer", "not_helpful"}), "xqzv": (1, {"no_answer"}),
         "change address": (1, {"ticket"}), "lost card": (1, {"not_helpful"})}
@@ -62,6 +65,15 @@ def test_a_search_that_failed_twice_counts_once(journey, db_session):
     j.search(at(9), "printer", results=0, answered=False)
     j.ticket(at(9, 5))
     assert failed(db_session) == {"printer": (1, {"no_answer", "ticket"})}
+
+
+def test_the_searches_of_excluded_visits_do_not_count(db_session):
+    from portal.tracking.integrity import Origin
+
+    Journey(db_session, "visitor-script-000000", Origin(automated=True)).search(at(9), "xqzv", results=0)
+    Journey(db_session, "visitor-nocookie-0000", Origin(confirmed=False)).search(at(9), "xqzv", results=0)
+    Journey(db_session, "visitor-browser-00000").search(at(9), "refund", results=0)
+    assert failed(db_session) == {"refund": (1, {"no_answer"})}
 
 
 def _unit(rows):
@@ -139,12 +151,9 @@ def test_the_cut_follows_the_encoder():
 
 
 def _search(app, visitor, query, answered, results=3):
-    from flask import g
-
     from portal import tracking
 
-    with app.test_request_context():
-        g.visitor_id = visitor
+    with as_visitor(app, visitor):
         tracking.record_search(query, results, mode="hybrid", answered=answered)
 
 
@@ -203,7 +212,8 @@ def token(app):
     def make(role):
         with app.app_context():
             email = f"{role}-api@example.com"
-            accounts.create_user(get_session(), accounts.NewUser(email=email, role=role, password="password123"))
+            accounts.create_user(get_session(), accounts.NewUser(email=email, role=role,
+                                                                 password="Amber-Falcon-Ledger-91"))
             return {"Authorization": f"Bearer {accounts.create_token(get_session(), email)}"}
     return make
 
@@ -277,8 +287,10 @@ def test_gaps_reuse_the_vectors_search_stored(app, tmp_path, monkeypatch):
 
     write_article(tmp_path / "kb", "en-refund", title="Refund not showing up", locale="en", body="Refunds take days.")
     assert app.test_cli_runner().invoke(args=["import", str(tmp_path / "kb")]).exit_code == 0
-    client = app.test_client()
-    body = client.get("/api/search", query_string={"q": "Where   is the moon", "mode": "hybrid"}).get_json()
+    client, browser = app.test_client(), {"User-Agent": BROWSER}
+    client.get("/", headers=browser)  # a browser's first page: the visitor cookie it then sends back
+    body = client.get("/api/search", query_string={"q": "Where   is the moon", "mode": "hybrid"},
+                      headers=browser).get_json()
     assert body["answered"] is False
     embedded = []
     original = FakeEncoder.encode_queries
