@@ -192,13 +192,17 @@ def simulate(encoder: str, seed: int, cache_dir: str) -> Simulation:
         plan += [(q.text, not q.answerable)] * (rng.randint(1, 3) if not q.answerable else 1)
     rng.shuffle(plan)
     sim = Simulation(app, home, protocol, 0, 0, 0, 0, 0)
-    for number, (text, removed) in enumerate(plan, start=1):
-        told, tickets, votes = _behave(_Visitor(app, number), text, removed, rng)
-        sim.searches += 1
-        sim.removed_searches += removed
-        sim.no_answer += told and removed
-        sim.tickets += tickets
-        sim.votes += votes
+    try:
+        for number, (text, removed) in enumerate(plan, start=1):
+            told, tickets, votes = _behave(_Visitor(app, number), text, removed, rng)
+            sim.searches += 1
+            sim.removed_searches += removed
+            sim.no_answer += told and removed
+            sim.tickets += tickets
+            sim.votes += votes
+    except BaseException:
+        sim.close()  # a failed run leaves no temporary home behind
+        raise
     return sim
 
 
