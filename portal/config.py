@@ -49,6 +49,9 @@ DEFAULTS = {
     "SESSION_IDLE_MINUTES": 120,
     "TOKEN_DAYS": 90,  # API tokens expire after this many days unless created with --days 0
     "CSRF_HOURS": 12,  # a form's token is good this long after the page was shown
+    # Content gaps: the cosine similarity at which failed queries stop being grouped; empty uses
+    # the encoder's calibrated cut (portal/tracking/gaps.py, CUTS).
+    "GAP_SIMILARITY": "",
 }
 
 

@@ -26,7 +26,7 @@ from sqlalchemy import and_, case, func, select
 
 from portal.tracking.integrity import AUTOMATED, BURST, EXCLUDED_OUTCOMES, NO_COOKIE, VOTE_WITHOUT_VIEW
 from portal.tracking.integrity import excluded_outcome
-from portal.tracking.models import ArticleDay, DayTotals, Event, QueryDay, Visit, Vote
+from portal.tracking.models import ArticleDay, DayTotals, QueryDay, Visit, Vote
 
 INFERENCE_WINDOW = timedelta(hours=24)
 OUTCOMES = ("self_served", "self_served_inferred", "escalated", "other")
@@ -52,6 +52,8 @@ DEFINITIONS = {
                        "self_served / (self_served + escalated).",
     "searches": "Searches run in the range.",
     "no_result": "Searches that found nothing.",
+    "no_answer": "Searches for which the portal found no article that answers them (it said so "
+                 "to the customer), including those that found nothing.",
     "no_click": "Searches with results where no result was opened in the same visit.",
     "ctr": "Click-through rate: searches followed by a result click / searches.",
     "helpful_pct": "Share of 'Yes' among the standing 'Was this helpful?' votes.",
@@ -286,6 +288,7 @@ class QueryRow:
     searches: int
     no_result: int
     clicked: int
+    no_answer: int = 0  # includes no_result
 
     @property
     def ctr(self):
@@ -306,8 +309,10 @@ class SearchReport:
     no_result: int = 0
     clicked: int = 0
     no_click: int = 0
+    no_answer: int = 0
     top: list[QueryRow] = field(default_factory=list)
     no_result_queries: list[QueryRow] = field(default_factory=list)
+    no_answer_queries: list[QueryRow] = field(default_factory=list)
     no_click_queries: list[QueryRow] = field(default_factory=list)
 
     @property
@@ -315,24 +320,34 @@ class SearchReport:
         """Clicked searches / searches, or None."""
         return ratio(self.clicked, self.searches)
 
+    @property
+    def no_answer_rate(self):
+        """Searches without an answer / searches, or None."""
+        return ratio(self.no_answer, self.searches)
+
     def as_dict(self):
         """Return the totals as JSON-ready values."""
-        return {"searches": self.searches, "no_result": self.no_result, "no_click": self.no_click,
-                "clicked": self.clicked, "ctr": self.ctr}
+        return {"searches": self.searches, "no_result": self.no_result, "no_answer": self.no_answer,
+                "no_click": self.no_click, "clicked": self.clicked, "ctr": self.ctr,
+                "no_answer_rate": self.no_answer_rate}
+
+
+_QUERY_FIGURES = (func.sum(QueryDay.searches), func.sum(QueryDay.no_result), func.sum(QueryDay.clicked),
+                  func.sum(QueryDay.no_answer))
 
 
 def search_report(session, start: date, end: date, limit: int = 20) -> SearchReport:
-    """Return searches, no-result and no-click searches, CTR and the top query tables."""
+    """Return searches, no-result, no-answer and no-click searches, CTR and the top query tables."""
     rows = session.execute(
-        select(QueryDay.query_norm, func.sum(QueryDay.searches), func.sum(QueryDay.no_result),
-               func.sum(QueryDay.clicked))
+        select(QueryDay.query_norm, *_QUERY_FIGURES)
         .where(QueryDay.day >= start, QueryDay.day <= end).group_by(QueryDay.query_norm)).all()
     report = SearchReport()
     queries = []
-    for query, n, zero, hits in rows:
-        row = QueryRow(query or "", int(n or 0), int(zero or 0), int(hits or 0))
+    for query, *figures in rows:
+        row = QueryRow(query or "", *(int(n or 0) for n in figures))
         report.searches += row.searches
         report.no_result += row.no_result
+        report.no_answer += row.no_answer
         report.clicked += row.clicked
         report.no_click += row.no_click
         if query:
@@ -340,8 +355,45 @@ def search_report(session, start: date, end: date, limit: int = 20) -> SearchRep
     by = lambda key: sorted((q for q in queries if key(q)), key=lambda q: (-key(q), q.query))[:limit]  # noqa: E731
     report.top = by(lambda q: q.searches)
     report.no_result_queries = by(lambda q: q.no_result)
+    report.no_answer_queries = by(lambda q: q.no_answer)
     report.no_click_queries = by(lambda q: q.no_click)
     return report
+
+
+@dataclass
+class SearchBucket:
+    """Searches of one day, week or month: how many, and how many found no answer."""
+
+    start: date
+    end: date
+    searches: int = 0
+    no_answer: int = 0
+    no_result: int = 0
+
+    @property
+    def no_answer_rate(self):
+        """Searches without an answer / searches, or None."""
+        return ratio(self.no_answer, self.searches)
+
+
+def search_series(session, start: date, end: date, grain: str) -> list[SearchBucket]:
+    """Return the searches and no-answer searches of each day, week or month of [start, end]."""
+    rows = session.execute(
+        select(QueryDay.day, func.sum(QueryDay.searches), func.sum(QueryDay.no_answer), func.sum(QueryDay.no_result))
+        .where(QueryDay.day >= start, QueryDay.day <= end).group_by(QueryDay.day)).all()
+    per_day = {_as_date(day): (int(n or 0), int(none or 0), int(zero or 0)) for day, n, none, zero in rows}
+    buckets, day = [], start
+    while day <= end:
+        last = min(_bucket_end(bucket_start(day, grain), grain), end)
+        item = SearchBucket(day, last)
+        for d, (n, none, zero) in per_day.items():
+            if day <= d <= last:
+                item.searches += n
+                item.no_answer += none
+                item.no_result += zero
+        buckets.append(item)
+        day = last + timedelta(days=1)
+    return buckets
 
 
 # --- articles ------------------------------------------------------------------------------
@@ -413,48 +465,7 @@ def failing_articles(session, start: date, end: date, limit: int = 20, votes=Non
             for slug, n in articles_before_ticket(session, start, end, limit)]
 
 
-# --- content gaps --------------------------------------------------------------------------
-
-@dataclass
-class GapQuery:
-    """A query customers did not get an answer to, with how often and why."""
-
-    query: str
-    count: int
-    sources: set[str] = field(default_factory=set)  # "no_result", "no_click", "escalated"
-
-
-def gap_queries(session, start: date, end: date, limit: int = 500) -> list[GapQuery]:
-    """Return failed searches (no result or no click) and the queries of escalated visits."""
-    found: dict[str, GapQuery] = {}
-
-    def add(query, count, source):
-        if not query:
-            return
-        item = found.setdefault(query, GapQuery(query, 0))
-        item.count += int(count)
-        item.sources.add(source)
-
-    failed = session.execute(
-        select(QueryDay.query_norm, func.sum(QueryDay.searches), func.sum(QueryDay.no_result),
-               func.sum(QueryDay.clicked))
-        .where(QueryDay.day >= start, QueryDay.day <= end).group_by(QueryDay.query_norm)).all()
-    for query, n, zero, clicked in failed:
-        row = QueryRow(query, int(n or 0), int(zero or 0), int(clicked or 0))
-        if row.no_result:
-            add(query, row.no_result, "no_result")
-        if row.no_click:
-            add(query, row.no_click, "no_click")
-    escalated = session.execute(
-        select(Event.query_norm, func.count()).join(Visit, Visit.id == Event.visit_id)
-        .where(_visit_range(start, end), Visit.tickets > 0, Visit.flags == 0,
-               Event.kind.in_(("search", "ticket_opened", "escalation_started")),
-               Event.query_norm.is_not(None))
-        .group_by(Event.query_norm)).all()
-    for query, n in escalated:
-        add(query, n, "escalated")
-    return sorted(found.values(), key=lambda g: (-g.count, g.query))[:limit]
-
+# --- visitors ------------------------------------------------------------------------------
 
 def visits_by_visitor(session, visitor_id: str):
     """Return a visitor's visits, oldest first (for support and tests)."""

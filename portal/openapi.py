@@ -72,6 +72,9 @@ SCHEMAS = {
                         self_service_ratio_with_inferred={"type": "number", "nullable": True},
                         deflection_rate=RATE, excluded_visits=INT,
                         excluded_by_reason=_obj([], automated=INT, burst=INT, vote_without_view=INT, no_cookie=INT)),
+    "Gaps": _obj(["from", "to", "groups"], **{"from": DATE, "to": DATE}, groups={"type": "array", "items": _obj(
+        ["label", "size", "queries"], label=STR, size=INT, sources={"type": "array", "items": STR},
+        queries={"type": "array", "items": _obj(["query", "searches"], query=STR, searches=INT)})}),
     "TicketKpis": _obj(["from", "to", "volume", "backlog"], **{"from": DATE, "to": DATE}, volume=INT, backlog=INT,
                        first_reply_median_s={"type": "number", "nullable": True},
                        resolution_median_s={"type": "number", "nullable": True}, resolution_rate=RATE,
@@ -139,6 +142,13 @@ PATHS = {
         "parameters": RANGE + [_query("grain", {"type": "string", "enum": ["day", "week", "month"]},
                                       "adds a series")],
         "responses": {"200": _json({"$ref": "#/components/schemas/SelfService"}), **_errors(400, 401, 403)},
+    }},
+    "/api/metrics/gaps": {"get": {
+        "summary": "Content gaps: the failed queries of the period grouped by meaning, largest first (lead or admin)",
+        "operationId": "gapMetrics",
+        "security": BEARER,
+        "parameters": RANGE,
+        "responses": {"200": _json({"$ref": "#/components/schemas/Gaps"}), **_errors(400, 401, 403)},
     }},
     "/api/metrics/tickets": {"get": {
         "summary": "Ticket KPIs: volume, backlog, reply and resolution times, CSAT, NPS, SLA (lead or admin)",

@@ -32,7 +32,7 @@ from portal.tracking.service import (BATCHED_KINDS, FIELD_NAMES, EventData, Step
 from portal.tracking.service import visit_context as _visit_context
 
 __all__ = ["init_app", "record", "recorder", "record_article_view", "record_search", "visit_context", "now",
-           "flush", "has_voted", "origin", "confirm_visit"]
+           "flush", "has_voted", "origin", "confirm_visit", "content_gaps"]
 # Pages that record an event carry the beacon (templates/base.html): a browser fetching it sends the
 # visitor cookie back at once, so that a one-page visit is confirmed too.
 BEACON_ENDPOINTS = {"kb.article", "search.search_page", "tickets.new"}
@@ -262,4 +262,29 @@ def visit_context(visitor_id=None, limit=None):
         return out
     except Exception:
         current_app.logger.exception("tracking: could not read the visit context")
+        return None
+
+
+def content_gaps(start, end):
+    """The content gaps of [start, end] (portal.tracking.report.build_gaps) with this app's
+    encoder, embedding cache and optional GAP_SIMILARITY cut: what every gaps view shows."""
+    from portal.db import get_session
+    from portal.tracking.report import build_gaps
+    from search.encoders import get_encoder
+
+    flush()  # include the searches this process still holds
+    search = current_app.extensions.get("sportello.search")
+    cache_dir = str(search.path / "embedding-cache") if search is not None else None
+    return build_gaps(get_session(), start, end, get_encoder(current_app.config["EMBEDDING_MODEL"]), cache_dir,
+                      cut=_configured_cut())
+
+
+def _configured_cut():
+    raw = current_app.config.get("GAP_SIMILARITY")
+    if raw in (None, ""):
+        return None
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        current_app.logger.error("GAP_SIMILARITY=%r is not a number: using the encoder's calibrated cut", raw)
         return None

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, func, select, update
 
-from portal.tracking.models import Event, QueryDay, Visit
+from portal.tracking.models import Event, QueryDay, Visit, unanswered
 
 AUTOMATED, NO_COOKIE, BURST, VOTE_WITHOUT_VIEW = 1, 2, 4, 8
 # First reason wins, in this order: the outcome a left-out visit is counted under.
@@ -134,7 +134,8 @@ def change_flags(conn, visit_id: int, add: int = 0, clear: int = 0) -> tuple[int
 
 
 _EVENTS = Event.__table__
-_SEARCHES_OF = select(_EVENTS.c.ts, _EVENTS.c.query_norm, _EVENTS.c.results, _EVENTS.c.clicked).where(
+_SEARCHES_OF = select(
+    _EVENTS.c.ts, _EVENTS.c.query_norm, _EVENTS.c.results, _EVENTS.c.clicked, _EVENTS.c.answered).where(
     _EVENTS.c.visit_id.in_(bindparam("ids", expanding=True)), _EVENTS.c.kind == "search")
 _VIEWS_OF = (select(_EVENTS.c.article, func.count()).where(
     _EVENTS.c.visit_id.in_(bindparam("ids", expanding=True)), _EVENTS.c.kind == "view")
@@ -162,10 +163,11 @@ def move_events(session, visit_ids, sign: int, bump) -> None:
         return
     conn = session.connection()
     queries: dict[tuple, Counter] = {}
-    for ts, norm, results, clicked in conn.execute(_SEARCHES_OF, {"ids": ids}):
+    for ts, norm, results, clicked, answered in conn.execute(_SEARCHES_OF, {"ids": ids}):
         counts = queries.setdefault((ts.date(), norm or ""), Counter())
         counts["searches"] += sign
         counts["no_result"] += sign * int(results == 0)
+        counts["no_answer"] += sign * int(unanswered(answered, results))
         counts["clicked"] += sign * int(bool(clicked))
     for (day, norm), deltas in sorted(queries.items()):
         bump(session, QueryDay, {"day": day, "query_norm": norm}, deltas)

@@ -86,6 +86,9 @@ class Event(Base):
     ticket_ref: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # On a search: a result click with the same query followed in the same visit.
     clicked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # On a search: whether the portal believed its first result answers it (None: recorded
+    # before the portal judged answers; such a search counts as unanswered only without results).
+    answered: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
 
 
 class Vote(Base):
@@ -137,7 +140,8 @@ class ArticleDay(Base):
 
 
 class QueryDay(Base):
-    """Per day and normalized query: searches, searches without results, searches clicked."""
+    """Per day and normalized query: searches, searches without results, searches without an
+    answer (answered=false, or no results), searches clicked."""
 
     __tablename__ = "tracking_query_days"
     day: Mapped[date] = mapped_column(Date, primary_key=True)
@@ -145,3 +149,11 @@ class QueryDay(Base):
     searches: Mapped[int] = mapped_column(Integer, default=0)
     no_result: Mapped[int] = mapped_column(Integer, default=0)
     clicked: Mapped[int] = mapped_column(Integer, default=0)
+    no_answer: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def unanswered(answered: bool | None, results: int | None) -> bool:
+    """Whether a search counts in no_answer: the portal said it had no answer, or found nothing.
+
+    Searches recorded before the portal judged answers (answered None) count only when empty."""
+    return answered is False or results == 0

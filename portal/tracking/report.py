@@ -6,7 +6,9 @@ from datetime import date, datetime
 
 from portal import metrics
 from portal.tracking import charts
-from portal.tracking.gaps import DEFAULT_THRESHOLD, group_queries
+from portal.tracking.failed import failed_queries
+from portal.tracking.gaps import REFERENCE, Gap, cut_for, group, relative_cut
+from portal.tracking.vectors import query_vectors
 
 
 @dataclass
@@ -20,6 +22,7 @@ class Dashboard:
     previous: metrics.SelfService
     series: list[metrics.SelfService]
     searches: metrics.SearchReport
+    search_series: list[metrics.SearchBucket]
     failing: list[metrics.FailingArticle]
     helpful: list[metrics.ArticleVotes]
     top_served: list[tuple[str, int]]
@@ -54,6 +57,14 @@ class Dashboard:
         ])
         return [outcomes, deflection, ratios]
 
+    def search_chart(self):
+        """Return the searches of each bucket, answered and not."""
+        return charts.stacked_bars("Searches with and without an answer",
+                                   [_label(b.start, self.grain) for b in self.search_series], [
+            ("Answered", "c-served", [b.searches - b.no_answer for b in self.search_series]),
+            ("No answer", "c-escalated", [b.no_answer for b in self.search_series]),
+        ])
+
     def title(self, slug):
         """Return the article's title, or its slug when it is gone."""
         return self.titles.get(slug, slug)
@@ -81,6 +92,7 @@ def build_dashboard(session, start: date, end: date, grain: str, now: datetime, 
         previous=metrics.self_service(session, prev_start, prev_end, now),
         series=series,
         searches=metrics.search_report(session, start, end, limit),
+        search_series=metrics.search_series(session, start, end, grain),
         failing=failing, helpful=helpful, top_served=top_served,
         titles=article_titles(session, slugs),
     )
@@ -93,9 +105,9 @@ def _pct(value):
 def tables(board: Dashboard) -> dict[str, tuple[list[str], list[list]]]:
     """Return every dashboard table as (header, rows), for the CSV export."""
     s = board.searches
-    query_header = ["query", "searches", "no_result", "no_click", "clicked", "ctr"]
-    query_rows = lambda rows: [[q.query, q.searches, q.no_result, q.no_click, q.clicked, _pct(q.ctr)]  # noqa: E731
-                               for q in rows]
+    query_header = ["query", "searches", "no_answer", "no_result", "no_click", "clicked", "ctr"]
+    query_rows = lambda rows: [[q.query, q.searches, q.no_answer, q.no_result, q.no_click, q.clicked,  # noqa: E731
+                                _pct(q.ctr)] for q in rows]
     return {
         "summary": (["figure", "current", "previous", "change"],
                     [[name, *(_pct(v) if isinstance(v, float) else ("" if v is None else v) for v in values)]
@@ -106,9 +118,14 @@ def tables(board: Dashboard) -> dict[str, tuple[list[str], list[list]]]:
                      i.counts.self_served_inferred, i.counts.escalated, i.counts.tickets,
                      _pct(i.self_service_ratio), _pct(i.self_service_ratio_with_inferred),
                      _pct(i.deflection_rate)] for i in board.series]),
-        "searches": (["searches", "no_result", "no_click", "clicked", "ctr"],
-                     [[s.searches, s.no_result, s.no_click, s.clicked, _pct(s.ctr)]]),
+        "searches": (["searches", "no_answer", "no_result", "no_click", "clicked", "ctr", "no_answer_rate"],
+                     [[s.searches, s.no_answer, s.no_result, s.no_click, s.clicked, _pct(s.ctr),
+                       _pct(s.no_answer_rate)]]),
+        "search-series": (["from", "to", "searches", "no_answer", "no_result", "no_answer_rate"],
+                          [[b.start.isoformat(), b.end.isoformat(), b.searches, b.no_answer, b.no_result,
+                            _pct(b.no_answer_rate)] for b in board.search_series]),
         "top-queries": (query_header, query_rows(s.top)),
+        "no-answer-queries": (query_header, query_rows(s.no_answer_queries)),
         "no-result-queries": (query_header, query_rows(s.no_result_queries)),
         "no-click-queries": (query_header, query_rows(s.no_click_queries)),
         "failing-articles": (["article", "title", "visits_escalated_after_reading", "helpful_yes", "helpful_no",
@@ -122,9 +139,26 @@ def tables(board: Dashboard) -> dict[str, tuple[list[str], list[list]]]:
     }
 
 
-def build_gaps(session, start: date, end: date, encoder, threshold: float = DEFAULT_THRESHOLD, limit: int = 300):
-    """Group the failed and escalated queries of [start, end] by meaning."""
-    return group_queries(metrics.gap_queries(session, start, end, limit), encoder, threshold)
+def build_gaps(session, start: date, end: date, encoder, cache_dir: str | None = None,
+               cut: float | None = None) -> list[Gap]:
+    """The content gaps of [start, end]: its failed queries grouped by meaning, largest first.
+
+    The one function behind the leads' gaps page, the writers' dashboard and /api/metrics/gaps.
+    Query vectors come from the search's embedding cache in cache_dir (portal.tracking.vectors);
+    the cut is the encoder's calibrated one unless given."""
+    items = failed_queries(session, start, end)
+    if not items:
+        return []
+    vectors = query_vectors([item.text for item in items], encoder, cache_dir)
+    return group(items, vectors, gap_cut(encoder, cache_dir) if cut is None else cut)
+
+
+def gap_cut(encoder, cache_dir: str | None = None) -> float:
+    """The encoder's calibrated cut, or one placed on its similarity scale when it has none."""
+    cut = cut_for(encoder.name)
+    if cut is None:
+        cut = relative_cut(query_vectors(list(REFERENCE), encoder, cache_dir))
+    return cut
 
 
 def gap_table(gaps) -> tuple[list[str], list[list]]:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.tracking import integrity
 from portal.tracking.integrity import TRUSTED, BurstRule, Origin, included
-from portal.tracking.models import KINDS, ArticleDay, DayTotals, Event, QueryDay, Visit, Vote
+from portal.tracking.models import KINDS, ArticleDay, DayTotals, Event, QueryDay, Visit, Vote, unanswered
 
 VISIT_GAP = timedelta(minutes=30)
 INFERENCE_WINDOW = timedelta(hours=24)  # also read by portal.metrics
@@ -327,21 +327,24 @@ def _insert_events(session, conn, steps, visit_of, live) -> None:
             rows.append(dict(ts=step.at, visit_id=visit.id, kind=data.kind, locale=data.locale, query=data.query,
                              query_norm=norm, mode=data.mode, results=data.results, article=data.article,
                              position=data.position, helpful=None, solved=None, reason=None, ticket_ref=None,
-                             clicked=False))
+                             clicked=False, answered=data.answered))
             if data.kind == "search" and counts:
                 day_counts = queries.setdefault((step.at.date(), norm or ""), Counter())
                 day_counts["searches"] += 1
                 day_counts["no_result"] += int(data.results == 0)
+                day_counts["no_answer"] += int(unanswered(data.answered, data.results))
             elif data.kind == "view" and counts:
                 views[data.article] += 1
     _flush_rows(conn, rows)
     add_views(session, views)
     for (day, norm), counts in queries.items():
         done = conn.execute(_ADD_TO_QUERY_DAY, {"k_day": day, "k_norm": norm, "d_searches": counts["searches"],
-                                                "d_no_result": counts["no_result"]})
+                                                "d_no_result": counts["no_result"],
+                                                "d_no_answer": counts["no_answer"]})
         if done.rowcount == 0:  # a concurrent first insert raises IntegrityError: the batch starts over
             conn.execute(insert(_QUERY_DAYS).values(day=day, query_norm=norm, searches=counts["searches"],
-                                                    no_result=counts["no_result"], clicked=0))
+                                                    no_result=counts["no_result"], no_answer=counts["no_answer"],
+                                                    clicked=0))
 
 
 def _flush_rows(conn, rows: list) -> None:
@@ -409,7 +412,8 @@ _QUERY_DAYS = QueryDay.__table__
 _ADD_TO_QUERY_DAY = (update(_QUERY_DAYS).where(_QUERY_DAYS.c.day == bindparam("k_day"),
                                                _QUERY_DAYS.c.query_norm == bindparam("k_norm"))
                      .values(searches=_QUERY_DAYS.c.searches + bindparam("d_searches"),
-                             no_result=_QUERY_DAYS.c.no_result + bindparam("d_no_result")))
+                             no_result=_QUERY_DAYS.c.no_result + bindparam("d_no_result"),
+                             no_answer=_QUERY_DAYS.c.no_answer + bindparam("d_no_answer")))
 _STATE_OF = select(*_STATE).where(_VISITS.c.id == bindparam("visit_id"))
 _FLAGS_OF = select(_VISITS.c.id, _VISITS.c.flags).where(_VISITS.c.id.in_(bindparam("ids", expanding=True)))
 _NEW_VISIT = insert(_VISITS)
@@ -517,13 +521,15 @@ def _apply(session, visitor_id, visit_id, data, at, live=True):
     conn.execute(_NEW_EVENT, dict(ts=at, visit_id=visit_id, kind=data.kind, locale=data.locale, query=data.query,
                                   query_norm=norm, mode=data.mode, results=data.results, article=data.article,
                                   position=data.position, helpful=data.helpful, solved=data.solved,
-                                  reason=data.reason, ticket_ref=data.ticket_ref, clicked=False))
+                                  reason=data.reason, ticket_ref=data.ticket_ref, clicked=False,
+                                  answered=data.answered))
     counter = _COUNTERS.get(data.kind)
     if counter:
         conn.execute(_INCREMENT[counter], {"visit_id": visit_id})
     if data.kind == "search" and live:
         _bump(session, QueryDay, {"day": at.date(), "query_norm": norm or ""},
-              {"searches": 1, "no_result": int(data.results == 0)})
+              {"searches": 1, "no_result": int(data.results == 0),
+               "no_answer": int(unanswered(data.answered, data.results))})
     elif data.kind == "view" and live:
         from portal.kb import add_views
 
@@ -688,12 +694,13 @@ def rebuild_aggregates(session) -> None:
         if state.outcome == "escalated" and state.ticket_article:
             articles[(state.day, state.ticket_article, "failed")] += 1
     # The search figures count the searches of visits that count (portal.tracking.integrity).
-    searches = (select(Event.ts, Event.query_norm, Event.results, Event.clicked)
+    searches = (select(Event.ts, Event.query_norm, Event.results, Event.clicked, Event.answered)
                 .join(Visit, Visit.id == Event.visit_id).where(Event.kind == "search", Visit.flags == 0))
-    for ts, norm, results, clicked in session.execute(searches).yield_per(20_000):
+    for ts, norm, results, clicked, answered in session.execute(searches).yield_per(20_000):
         counts = queries.setdefault((ts.date(), norm or ""), Counter())
         counts["searches"] += 1
         counts["no_result"] += int(results == 0)
+        counts["no_answer"] += int(unanswered(answered, results))
         counts["clicked"] += int(bool(clicked))
     for model in (DayTotals, ArticleDay, QueryDay):
         session.execute(model.__table__.delete())
@@ -708,7 +715,7 @@ def rebuild_aggregates(session) -> None:
     if merged:
         session.execute(insert(ArticleDay.__table__), list(merged.values()))
     rows = [{"day": d, "query_norm": q, "searches": c["searches"], "no_result": c["no_result"],
-             "clicked": c["clicked"]} for (d, q), c in queries.items()]
+             "no_answer": c["no_answer"], "clicked": c["clicked"]} for (d, q), c in queries.items()]
     if rows:
         session.execute(insert(QueryDay.__table__), rows)
     session.commit()

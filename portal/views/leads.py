@@ -1,5 +1,5 @@
 """The support leads' dashboard: self-service ratio, deflection, searches, failing articles, gaps."""
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, render_template, request
 
 from portal import csvsafe, metrics, tracking
 from portal.auth import role_required
@@ -7,6 +7,9 @@ from portal.db import get_session
 from portal.tracking import report
 
 bp = Blueprint("leads", __name__, url_prefix="/leads")
+
+# The gaps page lists this many groups; the CSV and /api/metrics/gaps hold them all.
+GAPS_SHOWN = 100
 
 
 @bp.before_request
@@ -41,23 +44,14 @@ def dashboard():
                            definitions=metrics.DEFINITIONS, grains=metrics.GRAINS), 400 if error else 200
 
 
-def _encoder():
-    from search.encoders import get_encoder
-
-    return get_encoder(current_app.config["EMBEDDING_MODEL"])
-
-
-def _gaps(start, end):
-    threshold = float(current_app.config.get("GAP_SIMILARITY", report.DEFAULT_THRESHOLD))
-    return report.build_gaps(get_session(), start, end, _encoder(), threshold)
-
-
 @bp.get("/gaps")
 @role_required("lead")
 def gaps():
-    """Content gaps: failed searches and escalated queries grouped by meaning."""
+    """Content gaps: the period's failed queries grouped by meaning."""
     start, end, grain, error = _period()
-    return render_template("leads/gaps.html", gaps=_gaps(start, end), start=start, end=end,
+    groups = tracking.content_gaps(start, end)
+    return render_template("leads/gaps.html", gaps=groups[:GAPS_SHOWN], total=len(groups),
+                           queries=sum(len(g.queries) for g in groups), start=start, end=end,
                            grain=grain, error=error, definitions=metrics.DEFINITIONS), 400 if error else 200
 
 
@@ -67,7 +61,7 @@ def export(table):
     """One dashboard table as CSV for the chosen period."""
     start, end, grain, _error = _period()
     if table == "gaps":
-        header, rows = report.gap_table(_gaps(start, end))
+        header, rows = report.gap_table(tracking.content_gaps(start, end))
     else:
         tables = report.tables(report.build_dashboard(get_session(), start, end, grain, tracking.now()))
         if table not in tables:
@@ -78,5 +72,5 @@ def export(table):
 
 def export_names():
     """The names of the tables that can be exported."""
-    return ["summary", "series", "searches", "top-queries", "no-result-queries", "no-click-queries",
-            "failing-articles", "helpful", "self-served-articles", "gaps"]
+    return ["summary", "series", "searches", "search-series", "top-queries", "no-answer-queries", "no-result-queries",
+            "no-click-queries", "failing-articles", "helpful", "self-served-articles", "gaps"]

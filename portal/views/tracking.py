@@ -116,3 +116,15 @@ def self_service():
         "visits", "self_served", "self_served_inferred", "escalated", "tickets",
         "self_service_ratio", "self_service_ratio_with_inferred", "deflection_rate", "excluded_visits")}
     return jsonify(out)
+
+
+@api_bp.get("/metrics/gaps")
+@token_required("lead")
+def gaps():
+    """The content gaps of [from, to] (inclusive, UTC): failed queries grouped by meaning, largest first."""
+    try:
+        start, end = metrics.parse_range(request.args.get("from"), request.args.get("to"), tracking.now().date())
+    except metrics.RangeError as exc:
+        return _error(str(exc), 400, **{exc.field: str(exc)})
+    groups = tracking.content_gaps(start, end)
+    return jsonify({"from": start.isoformat(), "to": end.isoformat(), "groups": [g.as_dict() for g in groups]})

@@ -145,7 +145,7 @@ def dashboard():
         reviews=board.waiting_for_review(session),
         stale=board.stale_translations(session),
         not_helpful=board.most_not_helpful(session),
-        gaps=board.content_gaps(session, current_app.config["EMBEDDING_MODEL"]),
+        gaps=board.content_gaps(),
     )
 
 

@@ -76,11 +76,11 @@ def most_not_helpful(session, limit=10, days=90):
     return _guarded("not-helpful votes", compute)
 
 
-def content_gaps(session, encoder_spec, limit=8, days=30):
-    """Return failed searches grouped by meaning (label, size, examples), or None when not tracked."""
+def content_gaps(limit=8, days=30):
+    """Return the largest content gaps of the last days (the leads' gaps page shows the same
+    groups), or None when not tracked."""
     def compute():
-        from portal.tracking import report
-        from search.encoders import get_encoder
+        from portal import tracking
 
-        return report.build_gaps(session, *_period(days), get_encoder(encoder_spec))[:limit]
+        return tracking.content_gaps(*_period(days))[:limit]
     return _guarded("content gaps", compute)

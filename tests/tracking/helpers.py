@@ -53,8 +53,8 @@ class Journey:
         return record_events(self.session, self.visitor, [EventData(kind=kind, **fields)], when,
                              self.origin, self.burst)
 
-    def search(self, when, query, results=3, mode="hybrid", locale="it"):
-        return self._do(when, "search", query=query, results=results, mode=mode, locale=locale)
+    def search(self, when, query, results=3, mode="hybrid", locale="it", answered=None):
+        return self._do(when, "search", query=query, results=results, mode=mode, locale=locale, answered=answered)
 
     def click(self, when, slug, query, position=1):
         return self._do(when, "click", article=slug, query=query, position=position)

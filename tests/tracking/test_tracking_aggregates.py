@@ -33,7 +33,7 @@ def random_journeys(session, seed, n_visitors=25, steps=14):
             slug, query = rng.choice("abcd"), rng.choice(("reset", "invoice", "sla", None))
             action = rng.randrange(7)
             if action == 0 and query:
-                j.search(t, query, results=rng.choice((0, 2, 5)))
+                j.search(t, query, results=rng.choice((0, 2, 5)), answered=rng.choice((True, False, None)))
             elif action == 1 and query:
                 j.click(t, slug, query)
             elif action in (2, 3):
@@ -65,8 +65,8 @@ def snapshot(session):
     arts = sorted((r.day, r.article, r.answered, r.failed) for r in session.scalars(select(ArticleDay))
                   if r.answered or r.failed)
     # A query whose searches all moved out with their visits leaves a row of zeros.
-    queries = sorted((r.day, r.query_norm, r.searches, r.no_result, r.clicked) for r in session.scalars(select(QueryDay))
-                     if r.searches or r.no_result or r.clicked)
+    queries = sorted((r.day, r.query_norm, r.searches, r.no_result, r.no_answer, r.clicked)
+                     for r in session.scalars(select(QueryDay)) if r.searches or r.no_result or r.clicked)
     return days, arts, queries
 
 
@@ -83,14 +83,17 @@ def test_pre_aggregates_match_recounts(db_session):
     assert not +answered and not +failed
 
     # The search report counts the searches of the visits that count.
-    searches = db_session.execute(select(Event.ts, Event.query_norm, Event.results, Event.clicked)
+    searches = db_session.execute(select(Event.ts, Event.query_norm, Event.results, Event.clicked, Event.answered)
                                   .join(Visit, Visit.id == Event.visit_id)
                                   .where(Event.kind == "search", Visit.flags == 0)).all()
     assert db_session.scalar(select(func.count()).select_from(Visit).where(Visit.flags != 0))  # some left out
     report = metrics.search_report(db_session, start, end)
     assert report.searches == len(searches)
-    assert report.no_result == sum(r == 0 for _, _, r, _ in searches)
-    assert report.clicked == sum(bool(c) for *_, c in searches)
+    assert report.no_result == sum(r == 0 for _, _, r, _, _ in searches)
+    assert report.clicked == sum(bool(c) for *_, c, _ in searches)
+    # a no-answer search: answered false, or no results (the only rule for answered None)
+    assert report.no_answer == sum(a is False or r == 0 for _, _, r, _, a in searches)
+    assert 0 < report.no_result < report.no_answer < report.searches
 
     before = snapshot(db_session)
     rebuild_aggregates(db_session)

@@ -43,7 +43,8 @@ def _journeys(seed, origins=False):
         searched[visitor] = query
         roll = rng.random()
         if roll < 0.35:
-            events = (EventData(kind="search", query=query, results=rng.choice([0, 2, 5]), mode="hybrid", locale="it"),)
+            events = (EventData(kind="search", query=query, results=rng.choice([0, 2, 5]), mode="hybrid", locale="it",
+                                answered=(True, False, None)[len(steps) % 3]),)
         elif roll < 0.55:
             article = rng.choice(["alpha", "beta"])
             events = (EventData(kind="click", article=article, query=query, position=rng.randrange(1, 4), locale="it"),

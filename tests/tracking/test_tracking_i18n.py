@@ -10,7 +10,8 @@ EXTRA = ["Self-service", "Visits by outcome", "Self-served", "Other visits", "Wi
          "month", "no results", "no click", "ticket", "Deflection rate", "Self-service ratio", "Escalated",
          "Tickets", "Top queries", "Queries with no results", "Queries with no click",
          "Self-served (explicit)", "Self-served (inferred)", "Self-service ratio with inferred",
-         "Undefined: the denominator is zero"]
+         "Undefined: the denominator is zero", "no answer", "not helpful", "Answered", "No answer",
+         "Searches with and without an answer", "Queries with no answer"]
 
 
 def test_catalogs_cover_the_templates():

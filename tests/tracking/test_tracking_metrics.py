@@ -1,11 +1,9 @@
 """The self-service figures on hand-built journeys with fixed timestamps."""
 from datetime import date, timedelta
 
-import numpy as np
 import pytest
 
 from portal import metrics
-from portal.tracking.gaps import cluster, group_queries
 from tests.tracking.helpers import D, Journey, at
 
 DAY = D.date()
@@ -155,11 +153,31 @@ def test_search_report(journey, db_session):
     b.search(at(10, 1), "fattura", results=0)
     b.search(at(10, 2), "fattura", results=0)
     report = metrics.search_report(db_session, DAY, DAY)
-    assert report.as_dict() == {"searches": 5, "no_result": 2, "no_click": 2, "clicked": 1, "ctr": 0.2}
+    assert report.as_dict() == {"searches": 5, "no_result": 2, "no_answer": 2, "no_click": 2, "clicked": 1,
+                                "ctr": 0.2, "no_answer_rate": 0.4}
     assert [(q.query, q.searches, q.clicked) for q in report.top] == [("reset password", 3, 1), ("fattura", 2, 0)]
     assert [q.query for q in report.no_result_queries] == ["fattura"]
     assert [(q.query, q.no_click) for q in report.no_click_queries] == [("reset password", 2)]
     assert metrics.search_report(db_session, DAY + timedelta(days=1), DAY + timedelta(days=1)).ctr is None
+
+
+def test_search_report_counts_searches_without_an_answer(journey, db_session):
+    a = journey()
+    a.search(at(9), "refund late", results=4, answered=False)  # results, but none answers it
+    a.search(at(9, 1), "refund late", results=4, answered=True)
+    a.search(at(9, 2), "xqzv", results=0, answered=False)
+    b = journey()
+    b.search(at(10), "xqzv", results=0)  # recorded before answers were judged: empty, so unanswered
+    b.search(at(10, 1), "old search", results=3)  # ... with results: not counted as unanswered
+    b.search(at(10, 2), "refund late", results=2, answered=False)
+    report = metrics.search_report(db_session, DAY, DAY)
+    assert (report.searches, report.no_answer, report.no_result) == (6, 4, 2)
+    assert report.no_answer_rate == 4 / 6
+    assert [(q.query, q.no_answer, q.no_result) for q in report.no_answer_queries] == [
+        ("refund late", 2, 0), ("xqzv", 2, 2)]
+    (day,) = metrics.search_series(db_session, DAY - timedelta(days=1), DAY, "week")[-1:]
+    assert (day.searches, day.no_answer, day.no_result) == (6, 4, 2)
+    assert [b.searches for b in metrics.search_series(db_session, DAY - timedelta(days=1), DAY, "day")] == [0, 6]
 
 
 def test_article_tables(journey, db_session):
@@ -182,41 +200,6 @@ def test_article_tables(journey, db_session):
     assert votes["good"].helpful_pct == 1.0 and votes["bad"].helpful_pct == 0.0
     (failing,) = metrics.failing_articles(db_session, DAY, DAY)
     assert (failing.article, failing.before_ticket, failing.votes.no) == ("bad", 2, 1)
-
-
-def test_gap_queries(journey, db_session):
-    a = journey()
-    a.search(at(9), "fattura elettronica", results=0)
-    a.search(at(9, 1), "ticket status")
-    b = journey()
-    b.search(at(10), "cambiare password")
-    b.ticket(at(10, 5), query="cambiare password")
-    found = {g.query: (g.count, g.sources) for g in metrics.gap_queries(db_session, DAY, DAY)}
-    assert found == {
-        "fattura elettronica": (1, {"no_result"}),
-        "ticket status": (1, {"no_click"}),
-        "cambiare password": (3, {"no_click", "escalated"}),
-    }
-
-
-def test_clustering_groups_by_similarity():
-    v = np.array([[1, 0], [0.95, 0.31], [0, 1], [0.1, 0.99]], dtype=np.float32)
-    v /= np.linalg.norm(v, axis=1, keepdims=True)
-    groups = sorted(sorted(g) for g in cluster(v, threshold=0.8))
-    assert groups == [[0, 1], [2, 3]]
-    assert len(cluster(v, threshold=-1)) == 1
-    assert cluster(np.zeros((0, 2)), 0.5) == []
-
-
-def test_group_queries_with_the_fake_encoder():
-    from search.encoders import get_encoder
-
-    items = [metrics.GapQuery("reset password", 5, {"no_result"}),
-             metrics.GapQuery("reset my password", 2, {"escalated"}),
-             metrics.GapQuery("fattura elettronica", 3, {"no_click"})]
-    gaps = group_queries(items, get_encoder("fake"), threshold=0.5)
-    assert [(g.label, g.size, g.sources) for g in gaps] == [
-        ("reset password", 7, {"no_result", "escalated"}), ("fattura elettronica", 3, {"no_click"})]
 
 
 @pytest.mark.parametrize("raw_from, raw_to, field", [

@@ -171,7 +171,7 @@ def test_gaps_page_groups_failed_queries(app, client, login):
     page = client.get("/leads/gaps").get_data(as_text=True)
     assert page.count("data-gap-size") == 2
     csv = client.get("/leads/export/gaps.csv").get_data(as_text=True)
-    assert "reset password,2,2,no_result" in csv
+    assert "reset password,2,2,no_answer" in csv
 
 
 def test_csv_cells_cannot_run_formulas(app, client, login):

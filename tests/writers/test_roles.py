@@ -22,6 +22,7 @@ EXPECTED = {
     "tracking.": PUBLIC,          # customers' votes on an article
     "tracking_api.feedback": PUBLIC,
     "tracking_api.self_service": {"lead", "admin"},
+    "tracking_api.gaps": {"lead", "admin"},
     "tickets.": PUBLIC,           # customers open tickets and follow them through their private token
     "tickets_api.create": PUBLIC,
     "tickets_api.status": PUBLIC,
