@@ -1,6 +1,7 @@
 """Search speed benchmark on synthetic knowledge bases (a script that prints figures, not a test).
 
     python -m bench.speed                          # 1k and 10k articles, the default encoder
+    python -m bench.speed --sizes 10000 --no-serve --embed-sample 0   # the latency targets only
     python -m bench.speed --sizes 1000,10000,50000 --queries 300 --encoder minilm
 
 For each size it builds a synthetic KB (articles stitched from real paragraphs of the shared
@@ -12,13 +13,14 @@ words), then prints:
   * for the latency part, the vector store of the whole KB is filled with random unit vectors
     of the encoder's dimension ("synthetic vectors", clearly not for quality), while queries
     are embedded by the real model, so latency includes query encoding;
-  * search latency (server side: the backend call, snippets included) median and p95 per mode
-    over --queries varied queries, beside the brute-force baselines measured in the same run:
-    a numpy dot product over all passage vectors, and one plain Whoosh query. Each mode gets
-    its own query sample and starts with cold caches (query vectors, decoded postings, typo
-    corrections), so no mode rides on what another one warmed; "hybrid, query vectors
-    cached" is hybrid without the query encoding, i.e. what retrieval and fusion cost. Like
-    a gunicorn worker, the process gets one OpenMP/BLAS thread (OMP_NUM_THREADS=1);
+  * search latency of first-time queries (server side: the backend call, snippets included),
+    median and p95 per mode, beside the floor of dense search measured on the same queries in
+    the same run (the real encoder's query encoding plus one dot product over all vectors),
+    and two baselines (the dot product alone, one plain Whoosh query). The queries are half
+    short keyword lookups and half SQuAD-it-length questions, all distinct and none with its
+    vector cached; the modes take turns query by query (bench/latency.py). "hybrid, query
+    vectors cached" is hybrid without the query encoding, i.e. what retrieval and fusion
+    cost. Like a gunicorn worker, the process gets one OpenMP/BLAS thread (OMP_NUM_THREADS=1);
   * publish -> searchable: indexing one new article into both sides until a search finds it
     (three times; the worst counts);
   * memory: this process's RSS, and (unless --no-serve) the RSS of a real serving process: a
@@ -37,7 +39,6 @@ import os
 import random
 import re
 import shutil
-import statistics
 import sys
 import tempfile
 import time
@@ -52,6 +53,7 @@ import numpy as np  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from bench import latency  # noqa: E402
 from bench.corpus import load_documents  # noqa: E402
 from bench.quality import _metrics, sets  # noqa: E402
 from search.base import Document  # noqa: E402
@@ -160,27 +162,6 @@ class SyntheticPassages:
     def encode_passages(self, texts, batch_size=32, show_progress=False):
         v = self.rng.standard_normal((len(texts), self.dim)).astype(np.float32)
         return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-
-def timed(fn, queries) -> tuple[float, float]:
-    """(median, p95) in ms of fn(q) over the queries (after two warm-up calls)."""
-    for q in queries[:2]:
-        fn(q)
-    lat = []
-    for q in queries:
-        t = time.perf_counter()
-        fn(q)
-        lat.append((time.perf_counter() - t) * 1000)
-    lat.sort()
-    return statistics.median(lat), lat[int(0.95 * (len(lat) - 1))]
-
-
-def cold(kw, sem) -> None:
-    """Empties the per-process caches of both sides (each mode starts from scratch)."""
-    from search import bm25, vocab
-    kw._arrays, kw._vocab, kw._scorer = bm25.SegmentArrays(), vocab.Vocabulary("words"), None
-    kw._correction_cache.clear()
-    sem._qcache.clear()
 
 
 def process_memory(pid="self") -> dict[str, float]:
@@ -312,6 +293,9 @@ def run_size(n, args, encoder) -> dict:
     sem.rebuild(docs)
     synth.indexing = False
     store_s = time.perf_counter() - t
+    # as in the portal, query vectors go to an on-disk embedding cache (empty here: every query
+    # of the latency part is new, so each one pays the lookup that misses and the write)
+    sem.cache_dir = os.path.join(home, "embedding-cache")
     total_passages = sum(len(split_passages(d)) for d in docs)
     print(f"vector store:    {total_passages} passages, {dir_mb(os.path.join(home, 'vectors')):.1f} MB on disk, "
           f"written in {store_s:.1f}s (synthetic vectors, dim {encoder.dim})", flush=True)
@@ -322,36 +306,21 @@ def run_size(n, args, encoder) -> dict:
     snap = sem._snapshot()
     vectors = np.ascontiguousarray(snap.vectors)
     qvec = encoder.encode_queries(["warm up"])[0]
-
-    def brute(q):
-        scores = vectors @ encoder.encode_queries([q])[0]
-        np.argpartition(-scores, 10)[:10]
+    searcher = kw._get_searcher()
 
     def dot_only(_q):
         scores = vectors @ qvec
         np.argpartition(-scores, 10)[:10]
-    searcher = kw._get_searcher()
 
     def plain_whoosh(q):
         ts = terms(q, "it")
         if ts:
             searcher.search(Or([Term("body_it", x) for x in ts]), limit=10)
-    print(f"{'latency (ms)':<34} {'median':>8} {'p95':>8}")
-    for seed, (name, fn) in enumerate([("keyword", None), ("semantic", None), ("hybrid", None),
-                                       ("hybrid, query vectors cached", "cached"),
-                                       ("baseline: numpy dot, all passages", dot_only),
-                                       ("baseline: encode query + numpy dot", brute),
-                                       ("baseline: one plain Whoosh query", plain_whoosh)]):
-        queries = query_mix(docs, args.queries, seed=3 + seed)
-        cold(kw, sem)
-        if fn == "cached":          # the same without query encoding: what fusion itself costs
-            for q in queries:
-                sem.encode_query(q)
-            fn = None
-        call = fn or (lambda q, b=backends[name.split(",")[0]]: b.search(q, limit=10))
-        med, p95 = timed(call, queries)
-        out[name] = (med, p95)
-        print(f"{name:<34} {med:8.1f} {p95:8.1f}", flush=True)
+    res = latency.run(backends, encoder, snap, docs, args.queries,
+                      {"baseline: numpy dot only": dot_only, "baseline: one plain Whoosh query": plain_whoosh})
+    latency.report(res, args.queries)
+    out.update({name: r["all"] for name, r in res.items() if not name.startswith("_")})
+    out["floor"] = out[latency.FLOOR]
 
     pubs = []
     for i, (title, query) in enumerate([("Quokka onboarding checklist", "quokka onboarding"),
@@ -381,25 +350,27 @@ def run_size(n, args, encoder) -> dict:
     return out
 
 
-TARGETS = [  # (label, figure, limit, unit): at 10k articles, on the 2-core machine
-    ("keyword search p95", lambda r: r["keyword"][1], 15.0, "ms"),
-    ("hybrid search p95", lambda r: r["hybrid"][1], 50.0, "ms"),
-    ("publish -> searchable", lambda r: r["publish"], 1000.0, "ms"),
-    ("memory per serving worker", lambda r: r.get("worker_rss"), 600.0, "MB"),
+TARGETS = [  # (label, figure, limit, unit): at 10k articles, on the 2-core machine, first-time queries
+    ("keyword search p95", lambda r: r["keyword"][1], lambda r: 15.0, "ms"),
+    ("hybrid median <= 1.25x floor's", lambda r: r["hybrid"][0], lambda r: 1.25 * r["floor"][0], "ms"),
+    ("hybrid p95 <= floor's + 10 ms", lambda r: r["hybrid"][1], lambda r: r["floor"][1] + 10, "ms"),
+    ("hybrid search p95", lambda r: r["hybrid"][1], lambda r: 50.0, "ms"),
+    ("publish -> searchable", lambda r: r["publish"], lambda r: 1000.0, "ms"),
+    ("memory per serving worker", lambda r: r.get("worker_rss"), lambda r: 600.0, "MB"),
 ]
 
 
 def print_targets(results: dict) -> None:
-    """The targets of the search issue at 10k articles, PASS or MISS."""
+    """The targets of the search issues at 10k articles, PASS or MISS."""
     if 10000 not in results:
         return
-    print("\n== targets at 10,000 articles")
-    print(f"{'target':<28} {'limit':>10} {'measured':>10}  result")
+    print("\n== targets at 10,000 articles (latencies: first-time queries, see above)")
+    print(f"{'target':<32} {'limit':>10} {'measured':>10}  result")
     for label, figure, limit, unit in TARGETS:
-        value = figure(results[10000])
-        shown = "-" if value is None else f"{value:.0f} {unit}" if value != float("inf") else "not found"
-        verdict = "n/a" if value is None else "PASS" if value <= limit else "MISS"
-        print(f"{label:<28} {limit:>7.0f} {unit} {shown:>10}  {verdict}")
+        value, bound = figure(results[10000]), limit(results[10000])
+        shown = "-" if value is None else f"{value:.1f} {unit}" if value != float("inf") else "not found"
+        verdict = "n/a" if value is None else "PASS" if value <= bound else "MISS"
+        print(f"{label:<32} {bound:>7.1f} {unit} {shown:>10}  {verdict}")
 
 
 def bulk_embedding(articles: int, repeat: int) -> None:
