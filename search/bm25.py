@@ -213,8 +213,9 @@ class Scorer:
         for j, (field, text) in enumerate(terms):
             for leaf, offset in self.leaves:
                 ids, _ = self.arrays.postings(leaf, field, text)
-                if len(ids):
-                    out[:, j] |= np.isin(docnums - offset, ids)
+                if len(ids):        # ids ascend: a binary search each, cheaper than np.isin's sort
+                    local = docnums - offset
+                    out[:, j] |= ids[np.minimum(np.searchsorted(ids, local), len(ids) - 1)] == local
         return out
 
     def top(self, clauses, limit: int, allow: np.ndarray | None = None) -> tuple[list[tuple[int, float]], int]:
