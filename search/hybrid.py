@@ -229,7 +229,7 @@ class HybridBackend(SearchBackend):
         name, qlang = self.semantic.encoder.name, locale or guess_language(text)
         if snap is None:
             return dense_weight(name, qlang)
-        by_locale = {loc: dense_weight(name, qlang, loc) for loc in set(snap.locales.tolist())}
+        by_locale = {loc: dense_weight(name, qlang, loc) for loc in snap.locale_names}
         docs = snap.meta["docs"]
         return lambda slug: by_locale.get(docs[slug]["locale"], 0.0) if slug in docs else dense_weight(name, qlang)
 

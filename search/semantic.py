@@ -116,6 +116,7 @@ class _Snapshot:
         docs = meta["docs"]
         self.locales = np.array([docs[s]["locale"] for s in self.slugs], dtype=object)
         self.categories = np.array([docs[s]["category"] for s in self.slugs], dtype=object)
+        self.locale_names = frozenset(self.locales.tolist())
         self.starts = np.array([docs[s]["rows"][0] for s in self.slugs], dtype=np.int64)
         self.ends = np.array([docs[s]["rows"][1] for s in self.slugs], dtype=np.int64)
         # translations share a concept: slug -> concept and concept -> slugs, for fusion
