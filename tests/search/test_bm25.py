@@ -1,6 +1,7 @@
 """The keyword side's own scoring and caches: same results as Whoosh, and never stale."""
 import random
 
+import numpy as np
 import pytest
 
 from search import bm25
@@ -166,3 +167,30 @@ def test_segment_files_are_not_copied_and_threads_read_their_own_position(tmp_pa
     finally:
         sys.setswitchinterval(interval)
     assert not errors and not wrong
+
+
+def test_has_terms_matches_the_postings_of_every_segment(tmp_path):
+    kb = _multi_segment(tmp_path / "k")
+    searcher = kb._get_searcher()
+    scorer = kb._scorer_for(searcher)
+    reader = searcher.reader()
+    terms = [("body_it", "rimbors"), ("title_en", "card"), ("words", "cunostinte"), ("body_xx", "absent")]
+    docnums = np.arange(reader.doc_count_all())
+    want = np.zeros((len(docnums), len(terms)), bool)
+    for j, (field, text) in enumerate(terms):
+        if (field, text) in reader:
+            want[list(reader.postings(field, text).all_ids()), j] = True   # Whoosh's own reading
+    assert want[:, :3].any(axis=0).all()
+    live = scorer.live          # Whoosh's reading skips deleted documents; has_terms is asked about live ones
+    assert not live.all()
+    assert (scorer.has_terms(docnums, terms)[live] == want[live]).all()
+    some = docnums[live][::-7]                                               # any order, any subset
+    assert (scorer.has_terms(some, terms) == want[some]).all()
+
+
+def test_the_index_keeps_frequencies_but_no_positions(tmp_path):
+    kb = KeywordBackend(tmp_path / "k")
+    kb.rebuild([Document(slug="a", title="carta", locale="it", body="rimborso rimborso carta")])
+    reader = kb._get_searcher().reader()
+    assert not reader.schema["body_it"].format.supports("positions")
+    assert dict(reader.postings("body_it", "rimbors").items_as("frequency")) == {0: 2}
