@@ -1,7 +1,7 @@
 """Search speed benchmark on synthetic knowledge bases (a script that prints figures, not a test).
 
     python -m bench.speed                          # 1k and 10k articles, the default encoder
-    python -m bench.speed --sizes 10000 --no-serve --embed-sample 0   # the latency targets only
+    python -m bench.speed --sizes 10000 --no-serve --embed-sample 0 --embed-repeat 0   # latency targets only
     python -m bench.speed --sizes 1000,10000,50000 --queries 300 --encoder minilm
 
 For each size it builds a synthetic KB (articles stitched from real paragraphs of the shared
