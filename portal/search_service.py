@@ -87,6 +87,7 @@ class SearchService:
             raise ValueError(f"SEARCH_BACKEND={self.mode!r}: choose one of {', '.join(MODES)}")
         self.path = Path(app.config["HOME"]) / "search"
         self.encoder = app.config.get("EMBEDDING_MODEL") or "e5-small-nano"
+        self.cache_dir = app.config.get("EMBEDDING_CACHE_DIR") or str(self.path / "embedding-cache")
         self.query_max = int(app.config.get("SEARCH_QUERY_MAX", 200))
         self.auto = bool(app.config.get("AUTO_REINDEX", True))
         self._backends = {}
@@ -115,7 +116,7 @@ class SearchService:
             return self._backends[mode]
 
     def _options(self) -> dict:
-        return {"encoder": self.encoder, "cache_dir": str(self.path / "embedding-cache")}
+        return {"encoder": self.encoder, "cache_dir": self.cache_dir}
 
     @property
     def writer(self):
