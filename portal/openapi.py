@@ -99,10 +99,11 @@ PATHS = {
         "responses": {"200": _json({"$ref": "#/components/schemas/SearchResults"}), **_errors(400, 429)},
     }},
     "/api/suggest": {"get": {
-        "summary": "Search-as-you-type suggestions for a prefix",
+        "summary": "Search-as-you-type: titles holding the typed words (the last one as a prefix), one per concept",
         "operationId": "suggest",
-        "parameters": [_query("q", {"type": "string", "maxLength": 200}, "a prefix"),
-                       _query("locale", {"type": "string", "maxLength": 8}, "it, ro, en")],
+        "parameters": [_query("q", {"type": "string", "maxLength": 200}, "what was typed"),
+                       _query("locale", {"type": "string", "maxLength": 8},
+                              "the visitor's language (it, ro, en; default: the UI's): its titles first")],
         "responses": {"200": _json({"$ref": "#/components/schemas/Suggestions"}), **_errors(400, 429)},
     }},
     "/api/articles/{slug}": {"get": {

@@ -259,10 +259,13 @@ class SearchService:
 
         return [replace(f.hit, also_in=f.also_in) for f in fold_hits(rows, prefer)]
 
-    def suggest(self, prefix, locale=None, limit=8) -> list[Row]:
-        """Titles for search-as-you-type."""
+    def suggest(self, prefix, prefer=None, limit=8) -> list[Row]:
+        """Titles for search-as-you-type: one per concept, the `prefer` (visitor's) language
+        first; a title in another language only where none in `prefer` matched (its row's
+        locale says which, for a language tag)."""
         self._check_once()
-        return list(self._rows(self.backend("keyword").suggest((prefix or "")[: self.query_max], locale, limit)))
+        hits = self.backend("keyword").suggest((prefix or "")[: self.query_max], None, 2 * limit, prefer)
+        return self._fold(self._rows(hits), prefer)[:limit]
 
     def _rows(self, hits) -> tuple[Row, ...]:
         from portal import db

@@ -17,11 +17,11 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.index import LockError
-from whoosh.query import And, Or, Prefix, Term
+from whoosh.query import And, Or, Term
 from whoosh.scoring import BM25F
 from whoosh.writing import CLEAR
 
-from . import analysis, bm25, mapped, vocab
+from . import analysis, bm25, mapped, titles, vocab
 from .base import (Document, Health, Hit, IndexBusy, Results, SearchBackend, clamp_paging,
                    clean_query)
 from .confidence import Evidence, answered, calibration_for, confidences
@@ -538,16 +538,8 @@ class KeywordBackend(SearchBackend):
                 out[slug] = fields
         return out
 
-    def suggest(self, prefix: str, locale: str | None = None, limit: int = 8) -> list[Hit]:
-        """Articles whose title has words starting with the typed ones (search-as-you-type)."""
-        text, _ = clean_query(prefix)
-        typed = analysis.words(text)
-        if not typed or len(typed[-1]) < 2 and len(typed) == 1:
-            return []
-        parts = [Term("title_prefix", w) for w in typed[:-1]] + [Prefix("title_prefix", typed[-1])]
+    def suggest(self, prefix: str, locale: str | None = None, limit: int = 8, prefer: str | None = None) -> list[Hit]:
+        """Articles whose title holds the typed words anywhere, the last one as a prefix
+        (search-as-you-type, search/titles.py); titles in `prefer` first."""
         searcher = self._get_searcher()
-        flt = Term("locale", locale) if locale else None
-        results = searcher.search(And(parts) if len(parts) > 1 else parts[0], limit=limit, filter=flt)
-        return [Hit(slug=r["slug"], score=float(r.score), title=r.get("title_raw", ""),
-                    locale=r.get("locale", ""), category=r.get("category", ""),
-                    concept=r.get("concept", "")) for r in results]
+        return titles.suggest(searcher, self._scorer_for(searcher), prefix, locale, limit, prefer)

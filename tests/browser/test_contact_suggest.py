@@ -30,3 +30,19 @@ def test_typing_a_question_shows_a_matching_article(app, starter, new_page):
     page.locator("#subject").press_sequentially("I lost the link to my ticket", delay=10)
     page.locator("#ticket-suggestions li a").first.click()
     page.wait_for_url(re.compile(r"/articles/en-faq-lost-link"))
+
+
+def test_search_as_you_type_tags_a_title_in_another_language(app, starter, new_page):
+    needs(app, "search.api_suggest")
+    page = new_page()          # an English visitor
+    page.goto("/")
+    page.locator("input[name=q]").press_sequentially("tempo di pri", delay=30)
+    item = page.locator("#suggestions li a").first
+    item.wait_for()
+    assert "Tempo di prima risposta" in item.inner_text()
+    assert item.locator(".lang-tag").inner_text() == "IT" and item.get_attribute("lang") == "it"
+    # an English title is not tagged
+    page.fill("input[name=q]", "")
+    page.locator("input[name=q]").press_sequentially("how to", delay=30)
+    page.locator("#suggestions li a").first.wait_for()
+    assert page.locator("#suggestions .lang-tag").count() == 0
