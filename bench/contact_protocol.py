@@ -15,8 +15,9 @@ ticket subjects to GET /api/tickets/suggest. Reported per seed:
 
 --combine also compares ways of searching a subject and a body on made-up tickets (a generic
 subject over the phrasing, the phrasing over a second phrasing of the same intent, the phrasing
-over greetings, its first three words over the whole phrasing): the subject alone, subject +
-body, the better of subject and body per article, and what /api/tickets/suggest does.
+over greetings, its first three words over the whole phrasing or over the rest of it): the
+subject alone, subject + body, the better of subject and body per article, the best of the
+three, and what /api/tickets/suggest does.
 Tune on seeds other than bench.protocols.NEAR_MISS_SEEDS.
 """
 from __future__ import annotations
@@ -137,6 +138,8 @@ def made_up_tickets(protocol, seed: int) -> dict[str, list[tuple[str, str, tuple
         "phrasing, same-intent body": [(q.text, sibling(q), q.relevant) for q in kept],
         "phrasing, greetings body": [(q.text, rng.choice(GREETINGS), q.relevant) for q in kept],
         "3 words, phrasing body": [(" ".join(q.text.split()[:3]), q.text, q.relevant) for q in kept],
+        "3 words, the rest as body": [(" ".join(q.text.split()[:3]), " ".join(q.text.split()[3:]), q.relevant)
+                                      for q in kept if len(q.text.split()) > 4],
     }
 
 
@@ -161,6 +164,7 @@ def compare_combinations(encoder: str, seed: int, cache_dir: str) -> dict[str, d
                 "subject": lambda s, b: ranked(s),
                 "subject+body": lambda s, b: ranked(f"{s} {b}"),
                 "max(subject, body)": lambda s, b: ranked(s, b),
+                "max(all three)": lambda s, b: ranked(s, b, f"{s} {b}"),
                 "shipped": lambda s, b: [r.slug for r in contact_suggest.suggest(service, s, b, "en").rows],
             }
             for kind, tickets in made_up_tickets(protocol, seed).items():

@@ -5,7 +5,7 @@ the subject followed by the body once the body has words. Customers write a vagu
 ("Help") with the details below it, or a precise subject over a body of greetings; keeping,
 for each article, the better confidence of the two searches holds up in both cases, where the
 subject alone misses the first and subject + body is diluted by the second
-(bench/contact_protocol.py, docs/search.md has the figures).
+(bench/contact_protocol.py; docs/search-suggestions.md has the figures).
 
 Nothing is shown unless the search believes it has an answer (`answered`, the operating point
 of the search page, so the form and the "no article answers this" page agree), and after the
