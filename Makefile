@@ -5,14 +5,25 @@ PY      = $(VENV)/bin/python
 SPORTELLO = $(VENV)/bin/sportello
 export HF_HUB_OFFLINE = 1
 export TRANSFORMERS_OFFLINE = 1
+# PyPI's torch for Linux is a CUDA build (several GB); PyTorch's own index has the CPU build.
+TORCH = torch==2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: run setup system-deps test test-sqlite test-postgres bench quality
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# The CPU build of torch first, so that sentence-transformers does not pull a CUDA build.
-	$(PY) -m pip install --quiet torch==2.13.0
+	# torch first, so that sentence-transformers does not pull another build: the CPU build from
+	# PyTorch's index when it answers within 5 s, else (offline mirror, firewall) the default index.
+	@if $(PY) -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' \
+	      '$(TORCH_CPU_INDEX)/torch/' >/dev/null 2>&1 \
+	    && $(PY) -m pip install --quiet --index-url '$(TORCH_CPU_INDEX)' '$(TORCH)'; then \
+	  echo "torch: CPU build from $(TORCH_CPU_INDEX)"; \
+	else \
+	  echo "torch: $(TORCH_CPU_INDEX) not reachable, torch from the default index"; \
+	  $(PY) -m pip install --quiet '$(TORCH)'; \
+	fi
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 

@@ -70,11 +70,7 @@ def post_fork(server, worker):
 
 
 def post_worker_init(worker):
-    """Send small responses in one piece; check the index and load the model now, so that no
-    customer waits for it."""
-    from portal.serving import send_whole_responses
-
-    send_whole_responses()
+    """Check the index and load the model now, so that no customer waits for it."""
     app = worker.wsgi
     service = getattr(app, "extensions", {}).get("sportello.search")
     if service is None:

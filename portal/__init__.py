@@ -1,4 +1,5 @@
 """Sportello's Flask application factory."""
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, jsonify, render_template, request
@@ -23,12 +24,14 @@ def create_app(config=None):
 
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static")
     cfg = load_config(config)
-    Path(cfg["HOME"]).mkdir(parents=True, exist_ok=True)
+    Path(cfg["HOME"]).mkdir(parents=True, exist_ok=True, mode=0o700)  # keys, database, sessions: the owner only
     cfg["SECRET_KEY"] = ensure_secret_key(cfg)
     app.config.update(cfg)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", int(float(cfg["CSRF_HOURS"]) * 3600) or None)
+    if "PERMANENT_SESSION_LIFETIME" not in cfg:  # Flask's own default is 31 days
+        app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=float(cfg["REMEMBER_DAYS"]))
     # Staff menu entries: each area appends (endpoint, label, roles) in its init.
     app.extensions["sportello.nav"] = []
 
@@ -117,4 +120,7 @@ def _register_headers(app):
                 response.headers.add(name, value)
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if g.get("user") is not None and "cache-control" not in present and request.endpoint != "static":
+            # A staff page holds a session's forms and whatever the account may see: never kept.
+            response.headers["Cache-Control"] = "no-store"
         return response

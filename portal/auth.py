@@ -1,33 +1,57 @@
-"""Who is asking: the logged-in staff member (session) or a Bearer token, and role checks."""
+"""Who is asking: the logged-in staff member (session) or a Bearer token, and role checks.
+
+A staff session holds the account's session version (portal.accounts.end_sessions raises it at
+logout, a password change or reset, a role change and when the account is disabled) and the
+time of its last request. A session from "remember me" lasts REMEMBER_DAYS from its last
+request and survives closing the browser; any other ends with the browser, or after
+SESSION_IDLE_MINUTES without a request."""
+import time
 from functools import wraps
 
-from flask import abort, g, jsonify, redirect, request, session, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 
 from portal.db import get_session
 from portal.models import User
 
+_SEEN_EVERY = 60  # seconds: how stale the last-request time may get before the cookie is rewritten
+
 
 def load_user():
-    """Load the logged-in user into g.user (None for customers)."""
+    """Load the logged-in user into g.user (None for customers); end a session that is over."""
     g.user = None
     user_id = session.get("user_id")
-    if user_id is not None:
-        user = get_session().get(User, user_id)
-        if user is not None and user.active:
-            g.user = user
-        else:
-            session.pop("user_id", None)
+    if user_id is None:
+        return
+    user = get_session().get(User, user_id) if isinstance(user_id, int) else None
+    now = int(time.time())
+    seen = session.get("seen") if isinstance(session.get("seen"), int) else 0
+    idle = int(current_app.config["SESSION_IDLE_MINUTES"]) * 60
+    if (user is None or not user.active or session.get("uv") != (user.session_version or 0)
+            or (not session.permanent and now - seen > idle)):
+        session.clear()
+        return
+    if now - seen > _SEEN_EVERY:
+        session["seen"] = now
+    g.user = user
 
 
-def login_user(user):
-    """Start a fresh session for this user."""
+def login_user(user, remember=False):
+    """Start a fresh session for this user; remember: it outlives the browser (REMEMBER_DAYS)."""
     session.clear()
     session["user_id"] = user.id
-    session.permanent = True
+    session["uv"] = user.session_version or 0
+    session["seen"] = int(time.time())
+    session.permanent = bool(remember)
 
 
 def logout_user():
-    """End the staff session."""
+    """End the staff session, and every other session of the same account."""
+    from portal.accounts import end_sessions
+
+    user = g.get("user")
+    if user is not None:
+        end_sessions(user)
+        get_session().commit()
     session.clear()
 
 

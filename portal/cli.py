@@ -32,8 +32,10 @@ def prepare_database(app):
     from portal import accounts, db
 
     db.upgrade(app.extensions["sportello.engine"])
-    first = accounts.ensure_first_admin(db.get_session(), app.config["ADMIN_EMAIL"], app.config["ADMIN_PASSWORD"])
-    return first
+    try:
+        return accounts.ensure_first_admin(db.get_session(), app.config["ADMIN_EMAIL"], app.config["ADMIN_PASSWORD"])
+    except accounts.AccountError as exc:  # a weak SPORTELLO_ADMIN_PASSWORD, a malformed email
+        raise click.ClickException(f"SPORTELLO_ADMIN_{(exc.field or 'email').upper()}: {exc}") from None
 
 
 @click.command("init")
@@ -104,13 +106,11 @@ def user_group():
 @click.option("--name", default="")
 def user_create(email, role, password, name):
     """Create a staff account."""
-    import secrets
-
     from portal import accounts, db
 
     prepare_database(current_app)
     generated = password is None
-    password = password or secrets.token_urlsafe(12)
+    password = password or accounts.generate_password()
     try:
         user = accounts.create_user(db.get_session(), accounts.NewUser(email, role, password, name))
     except accounts.AccountError as exc:
@@ -126,12 +126,15 @@ def token_group():
 @token_group.command("create")
 @click.option("--email", required=True)
 @click.option("--name", default="")
-def token_create(email, name):
+@click.option("--days", type=int, default=None,
+              help="Days until the token expires (default: SPORTELLO_TOKEN_DAYS, 90); 0: until revoked.")
+def token_create(email, name, days):
     """Print a new Bearer token for the account."""
     from portal import accounts, db
 
+    days = current_app.config["TOKEN_DAYS"] if days is None else days
     try:
-        click.echo(accounts.create_token(db.get_session(), email, name))
+        click.echo(accounts.create_token(db.get_session(), email, name, days=days))
     except accounts.AccountError as exc:
         raise click.ClickException(str(exc))
 

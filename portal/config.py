@@ -40,6 +40,18 @@ DEFAULTS = {
     # publish shows at once; this bounds how long the popularity order of related and popular
     # articles may lag behind the view counters. 0 turns caching off.
     "PAGE_CACHE_SECONDS": 300,
+    # The figures leave out bursts of visits from one address: more than one of these limits
+    # allows, in the limiter's notation (bench/burst_rule.py tunes them; README). "off": no rule.
+    "BURST_LIMITS": "5 per minute; 60 per hour",
+    # A regular expression of user agents that count as visitors although the automation detector
+    # flags them (the browser tests' HeadlessChrome, a trusted integration). Empty: none.
+    "TRUSTED_AGENTS": "",
+    # Staff sessions (portal.auth): "remember me" keeps one for this many days after its last
+    # request; any other ends with the browser or after this many idle minutes.
+    "REMEMBER_DAYS": 14,
+    "SESSION_IDLE_MINUTES": 120,
+    "TOKEN_DAYS": 90,  # API tokens expire after this many days unless created with --days 0
+    "CSRF_HOURS": 12,  # a form's token is good this long after the page was shown
 }
 
 

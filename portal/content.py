@@ -1,4 +1,9 @@
-"""Article files: front matter parsing, markdown rendering with sanitizing, and export."""
+"""Article files: front matter parsing, markdown rendering with sanitizing, and export.
+
+Markdown is rendered once, when a text is saved (articles, agents' replies), and the HTML is
+stored. Rendering some inputs takes time quadratic in their length (20,000 characters of `[a](`
+took seconds), so text from a form or a file is rendered in a child process that is stopped
+after RENDER_SECONDS (render_bounded): the writer or agent gets an error naming the field."""
 import hashlib
 import json
 import re
@@ -13,7 +18,9 @@ from portal.models import STATUSES
 
 KNOWN_KEYS = ("title", "slug", "locale", "category", "tags", "concept", "status", "summary")
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,159}$", re.IGNORECASE)
-MAX_BODY = 500_000
+MAX_BODY = 100_000  # characters of an article's markdown: the longest starter article has about 3,000
+MAX_FRONT_MATTER = 20_000
+RENDER_SECONDS = 5.0
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "details", "div", "dl", "dt",
@@ -34,6 +41,22 @@ URL_SCHEMES = {"http", "https", "mailto"}
 
 class ArticleFormatError(ValueError):
     """An article file or form that cannot become an article; the message says why."""
+
+
+class RenderTooSlow(ArticleFormatError):
+    """Markdown that took longer than RENDER_SECONDS to render."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases: `*name` repeats a node, and a few lines of them
+    nested expand to millions of nodes (a 386-byte file took 14 s and 234 MB)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in front matter",
+                                              event.start_mark)
+        return super().compose_node(parent, index)
 
 
 @dataclass(frozen=True)
@@ -73,8 +96,10 @@ def split_front_matter(text):
     match = re.match(r"^---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?(.*)\Z", text, re.DOTALL | re.MULTILINE)
     if not match:
         raise ArticleFormatError("front matter is not closed by a '---' line")
+    if len(match.group(1)) > MAX_FRONT_MATTER:
+        raise ArticleFormatError(f"front matter is longer than {MAX_FRONT_MATTER} characters")
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = yaml.load(match.group(1), Loader=_NoAliasLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark else ""
@@ -151,7 +176,8 @@ def sanitize(html):
 
 
 def render_markdown(body):
-    """Render markdown to sanitized HTML and a sanitized table of contents."""
+    """Render markdown to sanitized HTML and a sanitized table of contents (no time bound: for
+    text already checked, or in the child process of render_bounded)."""
     md = markdown.Markdown(
         extensions=["tables", "fenced_code", "sane_lists", "toc", "attr_list", "def_list"],
         extension_configs={"toc": {"permalink": False, "toc_depth": "2-4"}},
@@ -160,6 +186,31 @@ def render_markdown(body):
     html = md.convert(body)
     toc = md.toc if getattr(md, "toc_tokens", None) else ""
     return sanitize(html), sanitize(toc)
+
+
+def render_bounded(body, seconds=None):
+    """render_markdown() in a child process stopped after `seconds` (default RENDER_SECONDS;
+    RenderTooSlow); short texts, which cannot take long, are rendered here."""
+    from portal.mdrender import RenderTimeout
+
+    seconds = RENDER_SECONDS if seconds is None else seconds
+    if len(body or "") < 2_000:
+        return render_markdown(body or "")
+    global _RENDERER
+    if _RENDERER is None:
+        from portal.mdrender import Renderer
+
+        _RENDERER = Renderer()
+    try:
+        return _RENDERER.render(body, seconds)
+    except RenderTimeout:
+        raise RenderTooSlow(f"the markdown takes more than {seconds:g} s to render; "
+                            "simplify its links and emphasis") from None
+    except ValueError as exc:
+        raise ArticleFormatError(f"the markdown cannot be rendered ({exc})") from None
+
+
+_RENDERER = None  # made on first use, per process
 
 
 def dump_article(data):

@@ -1,4 +1,5 @@
 """Database engine, per-request sessions and schema migrations (Alembic)."""
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,11 +46,23 @@ def init_app(app):
     """Attach an engine and a session factory to the app and close sessions on teardown."""
     url = app.config["DATABASE_URL"]
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        create_private(Path(url[len("sqlite:///"):]))
     engine = make_engine(url)
     app.extensions["sportello.db"] = sessionmaker(engine, expire_on_commit=False)
     app.extensions["sportello.engine"] = engine
     app.teardown_appcontext(_close_session)
+
+
+def create_private(path: Path) -> None:
+    """Create an SQLite file readable by its owner only (0600), unless it exists: it holds password
+    hashes and every ticket. SQLite gives its -wal and -shm files the same permissions."""
+    if str(path) in ("", ":memory:") or str(path).startswith("file:"):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
 
 
 def get_session():

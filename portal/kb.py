@@ -1,7 +1,7 @@
 """Knowledge-base services: saving articles and the read queries behind the pages."""
 from sqlalchemy import bindparam, func, select
 
-from portal.content import ArticleData, render_markdown
+from portal.content import ArticleData, render_bounded
 from portal.models import Article, Category, utcnow
 
 
@@ -21,7 +21,7 @@ def save_article(session, data: ArticleData):
     article = session.scalar(select(Article).where(Article.slug == data.slug))
     if article is not None and article.checksum == checksum:
         return article, "unchanged"
-    html, toc = render_markdown(data.body)
+    html, toc = render_bounded(data.body)  # RenderTooSlow (an ArticleFormatError) past its time
     category = get_or_create_category(session, data.category)
     status = "updated"
     if article is None:
@@ -125,10 +125,11 @@ def faq_articles(session, locale):
 
 
 def add_views(session, counts):
-    """Add {article id: views} to the articles' view counters in one statement; the caller commits."""
+    """Add {article slug: views} to the articles' view counters in one statement; the caller commits."""
+    counts = {slug: n for slug, n in counts.items() if n}
     if not counts:
         return
     table = Article.__table__
-    session.execute(table.update().where(table.c.id == bindparam("article_id"))
+    session.execute(table.update().where(table.c.slug == bindparam("article_slug"))
                     .values(views=table.c.views + bindparam("n")),
-                    [{"article_id": article_id, "n": n} for article_id, n in sorted(counts.items())])
+                    [{"article_slug": slug, "n": n} for slug, n in sorted(counts.items())])

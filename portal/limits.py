@@ -1,20 +1,25 @@
 """Rate limits (Flask-Limiter) on the endpoints worth abusing: search, feedback, tickets, login.
 
-Limits are applied by endpoint name from ENDPOINTS, so the views stay free of limiter code.
-SPORTELLO_RATE_LIMITS overrides them in the limiter's notation:
+Limits are applied by endpoint name from ENDPOINTS, so the views stay free of limiter code. A
+group is one budget per client address, shared by every endpoint in it: the search page and
+GET /api/search draw on the same 60 a minute. SPORTELLO_RATE_LIMITS overrides them in the
+limiter's notation:
 
     off                                   no limits (load tests, trusted integrations)
     search=120/minute tickets=3/minute;20/hour login_failures=5 per 15 minutes
     100/minute                            one value for every group
 
-Counters live in SPORTELLO_RATE_LIMIT_STORAGE (default memory://). Memory is per process: with
-N gunicorn workers a client gets up to N times the limit. Use a shared store (redis://...,
-memcached://...) when that matters.
+Failed logins (login_failures, per account and address) are counted in the database, so that
+the limit holds across every worker and host (portal.accounts). The other counters live in
+SPORTELLO_RATE_LIMIT_STORAGE (default memory://), which is per process: with N gunicorn workers
+a client gets up to N times each limit. In production with more than one worker or host, point
+it at a shared store (redis://host:6379/0; README, "Production").
 """
 import re
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app, jsonify, render_template, request
 from flask_limiter import Limiter, RateLimitExceeded
@@ -27,19 +32,18 @@ DEFAULT_LIMITS = {
     "feedback": "30/minute",
     "tickets": "5/minute;30/hour",
     "login": "20/minute",
-    # Password guessing: failed logins per account and client address. Keyed on both so that
-    # nobody can lock a staff member out from elsewhere.
+    # Password guessing: failed logins per account and client address, counted in the database.
+    # Keyed on both so that nobody can lock a staff member out from elsewhere.
     "login_failures": "5 per 15 minutes",
 }
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One limit group applied to an endpoint: which methods count and how clients are keyed."""
+    """One limit group applied to an endpoint, and which methods count."""
 
     group: str
     methods: tuple = ()
-    failures_only: bool = False
 
 
 POST = ("POST",)
@@ -53,7 +57,7 @@ ENDPOINTS = {
     "tracking_api.feedback": (Rule("feedback", POST),),
     "tickets.new": (Rule("tickets", POST),),
     "tickets_api.create": (Rule("tickets", POST),),
-    "auth.login": (Rule("login", POST), Rule("login_failures", POST, failures_only=True)),
+    "auth.login": (Rule("login", POST),),
 }
 
 _ENTRY = re.compile(r"([a-z_]+)\s*=\s*(.+?)\s*(?=\b[a-z_]+\s*=|$)")
@@ -79,18 +83,19 @@ def parse_setting(raw):
     return limits
 
 
-def _account_and_address():
-    email = (request.form.get("email") or "").strip().lower()
-    return f"{email}|{get_remote_address()}"
-
-
-def _failed(response):
-    return response.status_code >= 400 and response.status_code != 429
+def login_failure_rule(app):
+    """(failures allowed, window) of the login_failures group, or None when limits are off."""
+    groups = app.extensions.get("sportello.limit_groups")
+    if not groups:
+        return None
+    item = parse_many(groups["login_failures"])[0]
+    return item.amount, timedelta(seconds=item.get_expiry())
 
 
 def init_app(app):
     """Create the app's limiter from its config and limit the endpoints of ENDPOINTS."""
     groups = parse_setting(app.config.get("RATE_LIMITS"))
+    app.extensions["sportello.limit_groups"] = groups
     app.config["RATELIMIT_ENABLED"] = groups is not None
     limiter = Limiter(get_remote_address, storage_uri=app.config.get("RATE_LIMIT_STORAGE") or "memory://",
                       headers_enabled=True, swallow_errors=True, key_prefix="sportello")
@@ -109,12 +114,10 @@ def init_app(app):
                 if view is None or endpoint in bound:
                     continue
                 for rule in rules:
-                    view = limiter.limit(
-                        groups[rule.group], methods=list(rule.methods) or None,
-                        key_func=_account_and_address if rule.failures_only else get_remote_address,
-                        deduct_when=_failed if rule.failures_only else None,
-                        scope=f"{rule.group}:{endpoint}",
-                    )(view)
+                    # One scope per group: its endpoints share the budget.
+                    view = limiter.shared_limit(groups[rule.group], scope=rule.group,
+                                                methods=list(rule.methods) or None,
+                                                key_func=get_remote_address)(view)
                 app.view_functions[endpoint] = view
                 bound.add(endpoint)
 

@@ -8,6 +8,8 @@ Definitions (CONTRACT.md, "The self-service ratio"); a visit belongs to the UTC 
   until such a ticket turns it off);
 - escalated: opened a ticket (even after voting helpful);
 - tickets: tickets opened in those visits;
+- excluded_visits: visits judged automated or suspicious (portal.tracking.integrity), left out
+  of every figure above and counted apart, by their first reason;
 - self_service_ratio = self_served / tickets; ..._with_inferred = (self_served + inferred) /
   tickets; deflection_rate = self_served / (self_served + escalated); None on a zero denominator.
 
@@ -22,6 +24,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, case, func, select
 
+from portal.tracking.integrity import AUTOMATED, BURST, EXCLUDED_OUTCOMES, NO_COOKIE, VOTE_WITHOUT_VIEW
+from portal.tracking.integrity import excluded_outcome
 from portal.tracking.models import ArticleDay, DayTotals, Event, QueryDay, Visit, Vote
 
 INFERENCE_WINDOW = timedelta(hours=24)
@@ -30,8 +34,11 @@ OUTCOMES = ("self_served", "self_served_inferred", "escalated", "other")
 GRAINS = ("day", "week", "month")
 
 DEFINITIONS = {
-    "visits": "One visitor's activity with no gap over 30 minutes; bots and crawlers excluded. "
+    "visits": "One visitor's activity with no gap over 30 minutes, not counting the excluded visits. "
               "A visit belongs to the UTC day it started.",
+    "excluded_visits": "Visits left out of every other figure: scripted clients (crawlers, HTTP libraries, "
+                       "headless browsers), clients that never sent the visitor cookie back, bursts of visits "
+                       "from one address, and votes on an article the visitor had not read.",
     "self_served": "Visits that read at least one article, said it helped or solved the problem, "
                    "and opened no ticket.",
     "self_served_inferred": "Visits that read at least one article, gave no vote either way and "
@@ -68,6 +75,15 @@ class Counts:
     escalated: int = 0
     tickets: int = 0
     inferred_pending: int = 0  # inferred visits still inside their 24-hour window
+    excluded_automated: int = 0  # left out, by first reason (portal.tracking.integrity)
+    excluded_burst: int = 0
+    excluded_vote_without_view: int = 0
+    excluded_no_cookie: int = 0
+
+    @property
+    def excluded_visits(self):
+        """Visits left out of every other figure."""
+        return sum(getattr(self, name) for name in EXCLUDED_OUTCOMES)
 
     def add(self, other: "Counts") -> "Counts":
         """Add another set of counts into this one and return self."""
@@ -109,6 +125,8 @@ class SelfService:
             "tickets": c.tickets, "self_service_ratio": self.self_service_ratio,
             "self_service_ratio_with_inferred": self.self_service_ratio_with_inferred,
             "deflection_rate": self.deflection_rate, "self_served_inferred_pending": c.inferred_pending,
+            "excluded_visits": c.excluded_visits,
+            "excluded_by_reason": {name[len("excluded_"):]: getattr(c, name) for name in EXCLUDED_OUTCOMES},
         }
 
 
@@ -117,8 +135,11 @@ def _bounds(start: date, end: date):
     return datetime.combine(start, datetime.min.time()), datetime.combine(end + timedelta(days=1), datetime.min.time())
 
 
-def classify(views: int, positive: int, negative: int, tickets: int, ticket_after: bool) -> str:
-    """Return a visit's outcome: self_served, self_served_inferred, escalated or other."""
+def classify(views: int, positive: int, negative: int, tickets: int, ticket_after: bool, flags: int = 0) -> str:
+    """Return a visit's outcome: self_served, self_served_inferred, escalated, other, or
+    excluded_<reason> for a visit left out of the figures."""
+    if flags:
+        return excluded_outcome(flags)
     if tickets > 0:
         return "escalated"  # even after a helpful vote
     if views > 0 and positive > 0:
@@ -128,16 +149,27 @@ def classify(views: int, positive: int, negative: int, tickets: int, ticket_afte
     return "other"
 
 
+def _bit(flag):
+    return Visit.flags.op("&")(flag) != 0
+
+
 def _outcome_columns(now: datetime):
-    """The same rule as classify(), as SQL aggregates over visit rows (for recounts)."""
+    """The same rule as classify(), as SQL aggregates over visit rows (for recounts), in the
+    order of Counts' fields."""
+    counts = Visit.flags == 0
     no_ticket = Visit.tickets == 0
-    self_served = and_(Visit.views > 0, Visit.positive > 0, no_ticket)
-    inferred = and_(Visit.views > 0, Visit.positive == 0, Visit.negative == 0, no_ticket,
+    self_served = and_(counts, Visit.views > 0, Visit.positive > 0, no_ticket)
+    inferred = and_(counts, Visit.views > 0, Visit.positive == 0, Visit.negative == 0, no_ticket,
                     Visit.ticket_after.is_(False))
     pending = and_(inferred, Visit.last_at > now - INFERENCE_WINDOW)
     one = lambda cond: func.coalesce(func.sum(case((cond, 1), else_=0)), 0)  # noqa: E731
-    return [func.count(Visit.id), one(self_served), one(inferred), one(Visit.tickets > 0),
-            func.coalesce(func.sum(Visit.tickets), 0), one(pending)]
+    # Each left-out visit under its first reason, in the order of integrity.REASONS.
+    reasons = [_bit(AUTOMATED), and_(~_bit(AUTOMATED), _bit(BURST)),
+               and_(~_bit(AUTOMATED), ~_bit(BURST), _bit(VOTE_WITHOUT_VIEW)),
+               and_(~_bit(AUTOMATED), ~_bit(BURST), ~_bit(VOTE_WITHOUT_VIEW), _bit(NO_COOKIE))]
+    return [one(counts), one(self_served), one(inferred), one(and_(counts, Visit.tickets > 0)),
+            func.coalesce(func.sum(case((counts, Visit.tickets), else_=0)), 0), one(pending),
+            *(one(reason) for reason in reasons)]
 
 
 def _pending_by_day(session, start: date, end: date, now: datetime) -> dict[date, int]:
@@ -148,8 +180,8 @@ def _pending_by_day(session, start: date, end: date, now: datetime) -> dict[date
     first = max(start, (now - INFERENCE_WINDOW).date() - timedelta(days=1))
     if first > end:
         return {}
-    inferred = and_(Visit.views > 0, Visit.positive == 0, Visit.negative == 0, Visit.tickets == 0,
-                    Visit.ticket_after.is_(False), Visit.last_at > now - INFERENCE_WINDOW)
+    inferred = and_(Visit.flags == 0, Visit.views > 0, Visit.positive == 0, Visit.negative == 0,
+                    Visit.tickets == 0, Visit.ticket_after.is_(False), Visit.last_at > now - INFERENCE_WINDOW)
     rows = session.execute(select(Visit.day, func.count()).where(Visit.day >= first, Visit.day <= end, inferred)
                            .group_by(Visit.day)).all()
     return {_as_date(day): int(n) for day, n in rows}
@@ -158,7 +190,8 @@ def _pending_by_day(session, start: date, end: date, now: datetime) -> dict[date
 def daily_counts(session, start: date, end: date, now: datetime) -> dict[date, Counts]:
     """Return {day: Counts} for the days in [start, end] that have visits (pre-aggregates)."""
     rows = session.execute(select(DayTotals).where(DayTotals.day >= start, DayTotals.day <= end)).scalars()
-    out = {_as_date(r.day): Counts(r.visits, r.self_served, r.self_served_inferred, r.escalated, r.tickets)
+    out = {_as_date(r.day): Counts(r.visits, r.self_served, r.self_served_inferred, r.escalated, r.tickets,
+                                   **{name: getattr(r, name) or 0 for name in EXCLUDED_OUTCOMES})
            for r in rows}
     for day, n in _pending_by_day(session, start, end, now).items():
         out.setdefault(day, Counts()).inferred_pending = n
@@ -358,7 +391,8 @@ def helpful_by_article(session, start: date, end: date) -> dict[str, ArticleVote
     rows = session.execute(
         select(Vote.article, func.sum(case((Vote.helpful.is_(True), 1), else_=0)),
                func.sum(case((Vote.helpful.is_(False), 1), else_=0)))
-        .where(Vote.updated_at >= lo, Vote.updated_at < hi, Vote.helpful.is_not(None))
+        .join(Visit, Visit.id == Vote.visit_id)
+        .where(Vote.updated_at >= lo, Vote.updated_at < hi, Vote.helpful.is_not(None), Visit.flags == 0)
         .group_by(Vote.article)).all()
     return {slug: ArticleVotes(slug, int(yes or 0), int(no or 0)) for slug, yes, no in rows}
 
@@ -413,7 +447,7 @@ def gap_queries(session, start: date, end: date, limit: int = 500) -> list[GapQu
             add(query, row.no_click, "no_click")
     escalated = session.execute(
         select(Event.query_norm, func.count()).join(Visit, Visit.id == Event.visit_id)
-        .where(_visit_range(start, end), Visit.tickets > 0,
+        .where(_visit_range(start, end), Visit.tickets > 0, Visit.flags == 0,
                Event.kind.in_(("search", "ticket_opened", "escalation_started")),
                Event.query_norm.is_not(None))
         .group_by(Event.query_norm)).all()
@@ -430,6 +464,9 @@ def visits_by_visitor(session, visitor_id: str):
 # --- ranges --------------------------------------------------------------------------------
 
 MAX_RANGE_DAYS = 3660
+# Dates a range may name: the previous period and the day after the end must exist too
+# (0001-01-01 and 9999-12-31 overflowed Python's dates).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 
 
 class RangeError(ValueError):
@@ -443,11 +480,14 @@ class RangeError(ValueError):
 def _parse_day(name, raw):
     text = raw.strip()
     try:
-        if len(text) == 10:
-            return date.fromisoformat(text)
+        day = date.fromisoformat(text) if len(text) == 10 else None
     except ValueError:
-        pass
-    raise RangeError(name, "expected a date as YYYY-MM-DD")
+        day = None
+    if day is None:
+        raise RangeError(name, "expected a date as YYYY-MM-DD")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise RangeError(name, f"expected a date between {FIRST_DAY} and {LAST_DAY}")
+    return day
 
 
 def parse_range(raw_from: str | None, raw_to: str | None, today: date, default_days: int = 30):

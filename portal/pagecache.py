@@ -63,7 +63,9 @@ class SharedStore:
 
     def _connection(self):
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            from portal.db import create_private
+
+            create_private(self.path)  # pages of the portal: the owner's only, like the database
             db = sqlite3.connect(self.path, timeout=2, check_same_thread=False, isolation_level=None)
             # A cache: losing the latest writes to a crash costs a render, so no syncing.
             db.execute("PRAGMA journal_mode=WAL")

@@ -1,14 +1,26 @@
-"""Request hardening: JSON-only API bodies, Secure cookies over HTTPS, proxies, size limits."""
+"""Request hardening: JSON-only API bodies, checked before any view reads them (nesting depth, NUL
+characters, lone surrogates: each answered with a 400 naming the field), Secure cookies over
+HTTPS, proxies, size limits, and ids that fit the database's integers."""
 import time
 
 from flask import current_app, jsonify, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
+from werkzeug.routing import IntegerConverter
 
 from portal.lru import ExpiringLRU
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_JSON_DEPTH = 32  # no request of the API nests deeper than 3
+MAX_ID = 2**31 - 1  # ids and versions are 32-bit integers in PostgreSQL
+
+
+class BoundedIntConverter(IntegerConverter):
+    """<int:...> in URLs, up to MAX_ID: a larger number matches no route (404), never a database error."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):  # noqa: A002 (werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 class SchemeAwareSessionInterface(SecureCookieSessionInterface):
@@ -75,6 +87,8 @@ def init_app(app):
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
                                 x_port=proxies, x_prefix=proxies)
+    # Before any blueprint: routes resolve their converters when they are added.
+    app.url_map.converters["int"] = BoundedIntConverter
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SECURE_COOKIES"))
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
@@ -88,38 +102,68 @@ def init_app(app):
 
 
 def require_json_body():
-    """Refuse a non-JSON or malformed body on a writing /api/ request (415 / 400)."""
-    if not request.path.startswith("/api/") or request.method not in BODY_METHODS:
+    """Refuse a non-JSON body on a writing /api/ request (415), and a JSON body anywhere that is
+    malformed or holds what no view should see (400 naming the field)."""
+    if request.method not in BODY_METHODS:
         return None
     has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")
-    if not has_body and not request.content_type:
-        return None  # an empty POST carries nothing a cross-site form could forge
-    if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
-        raise UnsupportedMediaType("this endpoint accepts only JSON: send 'Content-Type: application/json'")
-    if has_body and request.get_json(silent=True) is None:
-        return jsonify(error="the body is not valid JSON", fields={}), 400
+    if request.path.startswith("/api/"):
+        if not has_body and not request.content_type:
+            return None  # an empty POST carries nothing a cross-site form could forge
+        if request.mimetype != "application/json" and not request.mimetype.endswith("+json"):
+            raise UnsupportedMediaType("this endpoint accepts only JSON: send 'Content-Type: application/json'")
+    elif not request.is_json:
+        return None
+    if not has_body:
+        return None
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # the parser recurses: thousands of [ are a stack overflow, not a ValueError
+        body, problem = None, ("body", f"is nested deeper than {MAX_JSON_DEPTH} levels")
+    else:
+        problem = None if body is None else bad_json_value(body)
+    if body is None and problem is None:
+        return jsonify(error="the body is not valid JSON", fields={"body": "not valid JSON"}), 400
+    if problem is not None:
+        field, what = problem
+        return jsonify(error=f"{field} {what}", fields={field: what}), 400
     return None
 
 
-def _has_nul(value):
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+def bad_json_value(value):
+    """(field, what is wrong) for the first value of a JSON body no view should see: nesting over
+    MAX_JSON_DEPTH, a NUL character, a lone surrogate (\\ud800: no encoding can store it). None if
+    all is well. Iterative: a deep body must not overflow this check either."""
+    stack = [("body", value, 0)]
+    while stack:
+        path, item, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return "body", f"is nested deeper than {MAX_JSON_DEPTH} levels"
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path, "contains a NUL character (\\x00)"
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return path, "contains a lone surrogate (an invalid \\u escape)"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                name = key if depth == 0 and isinstance(key, str) else f"{path}.{key}"
+                stack.append(("body", key, depth + 1))
+                stack.append((name[:100], child, depth + 1))
+        elif isinstance(item, list):
+            stack.extend((f"{path}[{n}]", child, depth + 1) for n, child in enumerate(item))
+    return None
 
 
 def reject_nul_characters():
-    """Refuse NUL characters anywhere in the request (400): no text needs them, PostgreSQL cannot
-    store them, and they would otherwise surface as a 500 deep inside a save."""
-    found = "\x00" in request.path or any(_has_nul(v) for v in request.args.values())
-    if not found and request.method in BODY_METHODS:
-        if request.is_json:
-            found = _has_nul(request.get_json(silent=True))
-        elif request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            found = any(_has_nul(v) for v in request.form.values())
+    """Refuse NUL characters in the path, the query string and form fields (400): no text needs
+    them, PostgreSQL cannot store them, and they would otherwise surface as a 500 deep inside a
+    save. (JSON bodies: require_json_body.)"""
+    found = "\x00" in request.path or any("\x00" in v for v in request.args.values())
+    if not found and request.method in BODY_METHODS and \
+            request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        found = any("\x00" in v for v in request.form.values())
     if not found:
         return None
     message = "the request contains a NUL character (\\x00), which is not allowed"

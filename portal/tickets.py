@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import current_app, g, has_request_context, request, url_for
 from sqlalchemy import select
 
+from portal.lru import ExpiringLRU
 from ticketing import routing, service, sla
 from ticketing.service import CONTEXT_ITEMS, Actor, Settings
 
@@ -31,17 +32,37 @@ def init_app(app):
     app.extensions["sportello.nav"].append(("agents.queue", "Tickets", ("agent", "lead")))
     app.extensions["sportello.nav"].append(("ticket_kpis.dashboard", "Ticket KPIs", ("lead",)))
     app.cli.add_command(tickets_cli.tickets_group)
-    app.jinja_env.filters["ticket_markdown"] = reply_html
+    app.jinja_env.filters["message_html"] = message_html
     app.jinja_env.filters["duration"] = duration
+    app.extensions["sportello.message_html"] = ExpiringLRU(3600, size=2000)
 
 
-def reply_html(text):
-    """Render an agent's reply (markdown) with the portal's sanitizing renderer."""
-    from markupsafe import Markup
+def render_reply(text):
+    """An agent's reply (markdown) as sanitized HTML, to store with it; content.RenderTooSlow
+    (an ArticleFormatError) when it takes too long."""
+    from portal.content import render_bounded
 
-    from portal.content import render_markdown
+    return render_bounded(text or "")[0]
 
-    return Markup(render_markdown(text or "")[0])
+
+def message_html(message):
+    """An agent's message for display: the HTML stored when it was written. A message from before
+    that was stored gets rendered once per process (bounded), or shown as text when it will not."""
+    from markupsafe import Markup, escape
+
+    from portal.content import ArticleFormatError
+
+    if message.html:
+        return Markup(message.html)
+    cache = current_app.extensions["sportello.message_html"]
+    html = cache.get(message.id)
+    if html is None:
+        try:
+            html = render_reply(message.body)
+        except ArticleFormatError:
+            html = f"<p>{escape(message.body)}</p>"
+        cache.put(message.id, html)
+    return Markup(html)
 
 
 def duration(seconds):

@@ -1,9 +1,9 @@
 """Answer confidence: how likely each result is to answer the query, calibrated per encoder.
 
 A ranking says which article fits best, never whether any fits: fused scores are normalized
-per query, so the first hit scores about 1.0 for gibberish too. Confidence is a logistic model
-over evidence that does not depend on the query's own scale (docs/search.md has the method and
-the measured tables):
+per query, so the first hit scores about 1.0 for gibberish too. Confidence is a model over
+evidence that does not depend on the query's own scale (docs/search.md has the method and the
+measured tables):
 
   cos      the article's raw dense score (best passage, or its FAQ phrasings' mean)
   z        that score in standard deviations above the mean score of the whole knowledge base
@@ -20,43 +20,87 @@ the measured tables):
   unknown  share of the query's words that the index has never seen and that are no typo of
            a word it has (gibberish, another subject's vocabulary)
 
-  confidence = sigmoid(bias + sum(coef[f] * f))
+  confidence = sigmoid(model(features))
 
-The coefficients are fitted per encoder family and mode on the dev protocols
-(bench/calibrate.py writes the table below). A result is "plausible" (counted in `total`)
-above PLAUSIBLE of its mode, and the query is "answered" when the first result reaches
-ANSWERED: the operating point, also fitted there.
+Prose articles get a logistic model. FAQ articles that list ways of asking are scored question
+against question, on a higher scale, and near misses among them (a neighbouring intent) are
+the hard case, so they get a small ensemble of regression trees, which measured clearly better
+there (docs/search.md). Both are fitted per encoder family and mode on the dev protocols by
+bench/calibrate.py, which writes search/calibrations/<family>.json with the operating points:
+a result below `plausible` is cut from the list and from `total`, and a search is `answered`
+when its first result reaches `answered` (`faq_answered` for an FAQ article).
 """
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+
+CALIBRATIONS = Path(__file__).with_name("calibrations")
+# Encoder families by a part of the encoder's name, first match wins; an encoder nobody has
+# calibrated gets MiniLM's (run bench/calibrate.py for it).
+FAMILIES = (("e5", "e5"), ("minilm", "minilm"), ("fake", "fake"), ("", "minilm"))
 
 FEATURES = ("cos", "z", "spread", "margin", "cover", "words", "agree", "lang", "unknown")
 
 
+class Logistic:
+    """A linear model over FEATURES: logit = coef . x + bias."""
+
+    def __init__(self, coef: dict[str, float], bias: float):
+        self.coef = np.array([coef.get(name, 0.0) for name in FEATURES], np.float64)
+        self.bias = float(bias)
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        return X @ self.coef + self.bias
+
+
+class Trees:
+    """Regression trees of one depth, summed: logit = base + sum of each tree's leaf.
+
+    Every tree is complete (a shallower leaf was padded with always-left nodes), so all trees
+    are walked together: depth steps of array lookups for every candidate at once."""
+
+    def __init__(self, depth: int, base: float, features, thresholds, leaves):
+        self.depth, self.base = int(depth), float(base)
+        self.features = np.asarray(features, np.int64)        # (trees, 2**depth - 1)
+        self.thresholds = np.asarray(thresholds, np.float64)  # (trees, 2**depth - 1)
+        self.leaves = np.asarray(leaves, np.float64)          # (trees, 2**depth)
+
+    def logits(self, X: np.ndarray) -> np.ndarray:
+        n, trees = len(X), np.arange(len(self.features))
+        node = np.zeros((n, len(trees)), np.int64)
+        rows = np.arange(n)[:, None]
+        for _ in range(self.depth):
+            values = X[rows, self.features[trees, node]]
+            node = 2 * node + 1 + (values > self.thresholds[trees, node])
+        leaf = node - (2 ** self.depth - 1)
+        return self.base + self.leaves[trees, leaf].sum(axis=1)
+
+
+def _model(spec: dict):
+    if "trees" in spec:
+        return Trees(**spec["trees"])
+    return Logistic(spec["logistic"]["coef"], spec["logistic"]["bias"])
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """Logistic models over FEATURES (one for prose articles, one for FAQ articles that list
-    ways of asking, whose scores compare question with question and run higher) and the two
-    thresholds."""
+    """The models of one encoder family and mode, and its operating points."""
 
-    coef: dict[str, float]
-    bias: float
-    answered: float = 0.5      # the first result's confidence from which the query counts as answered
-    plausible: float = 0.1     # results below this confidence are cut from the list and from total
-    faq_coef: dict[str, float] | None = None    # None: FAQ articles use coef and bias
-    faq_bias: float = 0.0
-    faq_answered: float | None = None           # None: the same threshold as prose articles
+    prose: Logistic | Trees
+    answered: float            # the first result's confidence from which the query is answered
+    plausible: float           # results below this confidence are cut from the list and from total
+    faq: Logistic | Trees | None = None     # FAQ articles scored by their ways of asking
+    faq_answered: float | None = None
 
-    def weights(self) -> tuple[np.ndarray, float, np.ndarray, float]:
-        """(prose coefficients, prose bias, FAQ coefficients, FAQ bias) as arrays over FEATURES."""
-        prose = np.array([self.coef.get(name, 0.0) for name in FEATURES], np.float64)
-        if self.faq_coef is None:
-            return prose, self.bias, prose, self.bias
-        faq = np.array([self.faq_coef.get(name, 0.0) for name in FEATURES], np.float64)
-        return prose, self.bias, faq, self.faq_bias
+    @classmethod
+    def from_dict(cls, spec: dict) -> "Calibration":
+        return cls(prose=_model(spec["prose"]), answered=spec["answered"], plausible=spec["plausible"],
+                   faq=_model(spec["faq"]) if spec.get("faq") else None, faq_answered=spec.get("faq_answered"))
 
 
 @dataclass
@@ -126,10 +170,10 @@ def confidences(evidence: Evidence, calibration: Calibration) -> np.ndarray:
     if not evidence.slugs:
         return np.zeros(0)
     X = evidence.matrix()
-    prose, bias, faq, faq_bias = calibration.weights()
-    logits = X @ prose + bias
-    if evidence.faq is not None and evidence.faq.any():
-        logits = np.where(evidence.faq, X @ faq + faq_bias, logits)
+    logits = calibration.prose.logits(X)
+    faq = evidence.faq
+    if calibration.faq is not None and faq is not None and faq.any():
+        logits[faq] = calibration.faq.logits(X[faq])
     return 1.0 / (1.0 + np.exp(-np.clip(logits, -40, 40)))
 
 
@@ -141,60 +185,18 @@ def answered(conf: np.ndarray, evidence: Evidence, calibration: Calibration) -> 
     return float(conf[0]) >= (calibration.faq_answered if faq else calibration.answered)
 
 
-# Fitted by bench/calibrate.py on the dev protocols; keyed by encoder family (matched in the
-# encoder's name, first match wins) and mode. "" is any other encoder.
-_KEYWORD = Calibration({"margin": 7.241, "cover": -1.371, "words": 3.775, "unknown": -2.544}, -2.152, 0.072, 0.017)
+def family(encoder_name: str) -> str:
+    """The calibrated encoder family an encoder belongs to."""
+    lowered = (encoder_name or "").lower()
+    return next(name for key, name in FAMILIES if key in lowered)
 
-CALIBRATIONS: list[tuple[str, dict[str, Calibration]]] = [
-    ("e5", {
-        "keyword": _KEYWORD,
-        "semantic": Calibration(
-            {"cos": 67.103, "z": 0.736, "spread": 6.735, "margin": 70.629, "lang": 0.473}, -60.578, 0.286, 0.017,
-            faq_coef={"cos": 33.064, "z": 0.254, "spread": 23.650, "margin": 30.585, "lang": 0.692},
-            faq_bias=-33.071, faq_answered=0.169),
-        "hybrid": Calibration(
-            {"cos": 22.698, "z": -0.400, "spread": 2.415, "margin": 47.249, "cover": 2.706, "words": 4.380,
-             "agree": 2.067, "lang": -1.816, "unknown": -2.710}, -20.330, 0.371, 0.011,
-            faq_coef={"cos": 25.719, "z": 0.175, "spread": 23.984, "margin": 26.039, "cover": -2.096,
-                      "words": 2.785, "agree": 0.626, "lang": 0.664, "unknown": 1.089},
-            faq_bias=-27.018, faq_answered=0.168),
-    }),
-    ("fake", {
-        "keyword": _KEYWORD,
-        "semantic": Calibration(
-            {"cos": 10.191, "z": -0.294, "spread": 6.668, "margin": 12.335, "lang": 0.290}, -5.661, 0.128, 0.009,
-            faq_coef={"cos": 4.293, "z": 0.427, "spread": -2.367, "margin": 10.377, "lang": 0.750},
-            faq_bias=-4.706, faq_answered=0.225),
-        "hybrid": Calibration(
-            {"cos": -2.657, "z": -0.038, "spread": -6.422, "margin": 10.275, "cover": 7.757, "words": 4.608,
-             "agree": 1.940, "lang": -1.362, "unknown": -6.504}, -1.627, 0.105, 0.022,
-            faq_coef={"cos": -0.102, "z": -0.510, "spread": 1.113, "margin": 7.990, "cover": 0.737,
-                      "words": 2.993, "agree": 0.928, "lang": 0.952, "unknown": -0.085},
-            faq_bias=-2.971, faq_answered=0.123),
-    }),
-    # MiniLM; also what an encoder nobody calibrated gets (run bench/calibrate.py for it)
-    ("", {
-        "keyword": _KEYWORD,
-        "semantic": Calibration(
-            {"cos": 15.335, "z": 1.636, "spread": -6.549, "margin": 18.086, "lang": -0.592}, -12.604, 0.113, 0.005,
-            faq_coef={"cos": 12.998, "z": 1.115, "spread": -8.874, "margin": 6.611, "lang": 1.354},
-            faq_bias=-12.680, faq_answered=0.168),
-        "hybrid": Calibration(
-            {"cos": -3.291, "z": 1.094, "spread": -18.924, "margin": 14.844, "cover": 8.053, "words": 4.987,
-             "agree": 1.095, "lang": -0.856, "unknown": -6.274}, -3.388, 0.193, 0.014,
-            faq_coef={"cos": 10.829, "z": 0.701, "spread": -4.545, "margin": 5.821, "cover": -2.876,
-                      "words": 2.742, "agree": 0.558, "lang": 0.688, "unknown": 1.806},
-            faq_bias=-10.587, faq_answered=0.155),
-    }),
-]
+
+@functools.lru_cache(maxsize=None)
+def _calibrations(name: str) -> dict[str, Calibration]:
+    spec = json.loads((CALIBRATIONS / f"{name}.json").read_text(encoding="utf-8"))
+    return {mode: Calibration.from_dict(entry) for mode, entry in spec["modes"].items()}
 
 
 def calibration_for(encoder_name: str, mode: str) -> Calibration:
-    """The calibration of an encoder family and mode ("keyword" ignores the encoder)."""
-    if mode == "keyword":
-        return _KEYWORD
-    lowered = (encoder_name or "").lower()
-    for key, by_mode in CALIBRATIONS:
-        if key in lowered and mode in by_mode:
-            return by_mode[mode]
-    raise KeyError(f"no calibration for mode {mode!r}")
+    """The calibration of an encoder family and mode (read once per process)."""
+    return _calibrations(family(encoder_name))[mode]

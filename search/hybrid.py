@@ -153,6 +153,7 @@ class _Ranked:
     idx: np.ndarray
     where: dict
     passage_scores: np.ndarray
+    every: np.ndarray          # every article's dense score
 
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None
@@ -249,7 +250,7 @@ class HybridBackend(SearchBackend):
                      max(DENSE_POOL, want), concepts, members)
         top_dense = [snap.slugs[idx[i]] for i in _best(scores, 3)]
         evidence = self._evidence(text, locale, fused, rows, parsed, snap, every, top_dense)
-        return _Ranked(fused, evidence, rows, parsed, kw_total, snap, idx, where, passage_scores)
+        return _Ranked(fused, evidence, rows, parsed, kw_total, snap, idx, where, passage_scores, every)
 
     def search(self, query, locale=None, category=None, limit=10, page=1, plausible_only=True) -> Results:
         """Fused search; the suggestion and snippets come from the keyword side when it matched.

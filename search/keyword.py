@@ -71,6 +71,11 @@ class _LazyFields(collections.abc.Mapping):
     def __init__(self, searcher, docnum):
         self._searcher, self._docnum, self._fields = searcher, docnum, None
 
+    @property
+    def docnum(self) -> int:
+        """The document's number in the searcher's reader."""
+        return self._docnum
+
     def _load(self) -> dict:
         if self._fields is None:
             self._fields = self._searcher.stored_fields(self._docnum)
@@ -125,18 +130,19 @@ class KeywordBackend(SearchBackend):
     def _open(self):
         """Opens (creating if needed) the index; callers hold self._lock."""
         if self._ix is None:
-            mapped.install()        # segment files read from the map, not from a copy of it
             os.makedirs(self.path, exist_ok=True)
-            if not whoosh_index.exists_in(self.path):
+            # segment files read from the map, not from a copy of it
+            storage = mapped.MappedStorage(self.path)
+            if not storage.index_exists():
                 with write_lock(self._lockfile, self.lock_timeout):
-                    if not whoosh_index.exists_in(self.path):
+                    if not storage.index_exists():
                         self._create()
-            self._ix = whoosh_index.open_dir(self.path)
+            self._ix = storage.open_index()
         return self._ix
 
     def _create(self) -> None:
         """Creates an empty index and records the schema version (holding the write lock)."""
-        whoosh_index.create_in(self.path, _schema())
+        mapped.MappedStorage(self.path).create_index(_schema())
         tmp = self._versionfile + ".tmp"
         with open(tmp, "w") as fh:
             json.dump({"schema": SCHEMA_VERSION}, fh)

@@ -1,20 +1,25 @@
 """Whoosh segment files read straight from their memory map: no copy, a position per thread.
 
-Whoosh maps each compound segment file, then wraps every file inside it in
+Whoosh maps each compound segment file itself, then wraps every file inside it in
 BytesIO(memoryview(map)), and BytesIO copies what it is given: every open reader held a
-private copy of its whole index (65 MB at 10k articles) besides the mapped pages, and a
-worker opens one per search mode. Those files are also read by seek() then read() on one
-shared position, which the threads of a worker could move under each other.
+private copy of its whole index besides the mapped pages, and a worker opens one per search
+mode. Those files are also read by seek() then read() on one shared position, which the
+threads of a worker could move under each other.
 
-install() makes Whoosh wrap them in MappedFile instead: the same methods over the map itself,
-each thread with its own position (Whoosh always seeks before it reads, so a new thread
-starting at 0 is fine).
+MappedStorage is Whoosh's own FileStorage with one change, through its open_file seam: a
+compound segment file comes back already mapped, as a MappedFile, so Whoosh carves the files
+inside it out with MappedFile.subset (views of the map, each thread with its own position;
+Whoosh always seeks before it reads, so a new thread starting at 0 is fine).
 """
 from __future__ import annotations
 
+import mmap
+import os
 import threading
 
-from whoosh.filedb import compound, structfile
+from whoosh.codec.base import Segment
+from whoosh.filedb import structfile
+from whoosh.filedb.filestore import FileStorage
 
 
 class _ViewReader:
@@ -78,7 +83,31 @@ class MappedFile(structfile.BufferFile):
         self.is_real = False
         self.is_closed = False
 
+    def subset(self, position, length, name=None):
+        """A file over part of this one: a view of the same map, not a copy."""
+        view = memoryview(self._buf)[position:position + length]
+        return MappedFile(view, name=name or self._name)
 
-def install() -> None:
-    """Makes Whoosh open the files inside compound segments as MappedFile (idempotent)."""
-    compound.BufferFile = MappedFile
+    def close(self):
+        """Unmaps the file once no file carved out of it still reads it (else the GC does)."""
+        super().close()
+        if isinstance(self._buf, mmap.mmap):
+            self.file = None
+            try:
+                self._buf.close()
+            except BufferError:   # a subset is still open: the map goes with the last view
+                pass
+
+
+class MappedStorage(FileStorage):
+    """Whoosh's FileStorage in a folder, handing out compound segment files mapped."""
+
+    def open_file(self, name, **kwargs):
+        """The file as Whoosh's FileStorage opens it; a non-empty compound segment mapped."""
+        if not name.endswith(Segment.COMPOUND_EXT) or kwargs:
+            return super().open_file(name, **kwargs)
+        with open(self._fpath(name), "rb") as fh:
+            if os.fstat(fh.fileno()).st_size == 0:   # mmap refuses empty files
+                return super().open_file(name)
+            buf = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        return MappedFile(buf, name=name)

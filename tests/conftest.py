@@ -159,7 +159,7 @@ def login(client, app):
     from portal import accounts
     from portal.db import get_session
 
-    def _login(role, email=None, password="password123"):
+    def _login(role, email=None, password="Amber-Falcon-Ledger-91"):
         email = email or f"{role}@example.com"
         with app.app_context():
             session = get_session()

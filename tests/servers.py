@@ -31,6 +31,8 @@ def home_env(home, model="fake", **extra):
         "SPORTELLO_HOME": str(home),
         "SPORTELLO_EMBEDDING_MODEL": model,
         "SPORTELLO_RATE_LIMITS": "off",
+        # Every client of these servers is 127.0.0.1: to the figures, one address in a burst.
+        "SPORTELLO_BURST_LIMITS": "off",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         # The repository first: the code under test, whatever the virtualenv holds.

@@ -125,6 +125,8 @@ class Message(Base):
     author_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     author_name: Mapped[str] = mapped_column(String(200), default="")
     body: Mapped[str] = mapped_column(Text)
+    # An agent's message as HTML, rendered once when it was written (the portal renders markdown).
+    html: Mapped[str] = mapped_column(Text, default="")
     articles: Mapped[list] = mapped_column(JSON, default=list)
     # The ticket version this message produced: "what changed since version N" reads it.
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -83,6 +83,7 @@ class AgentMessage:
     internal: bool = False
     status: str | None = None
     articles: tuple = ()
+    html: str = ""  # the body rendered for display, by the caller: rendered once, stored
 
 
 @dataclass(frozen=True)
@@ -351,7 +352,7 @@ def agent_message(session, msg: AgentMessage, now=None):
     kind = "note" if msg.internal else "reply"
     articles = [str(a)[:160] for a in msg.articles][:20]
     ticket.messages.append(Message(kind=kind, author_id=msg.actor.id, author_name=msg.actor.name, body=body,
-                                   articles=articles, version=version, created_at=now))
+                                   html=msg.html or "", articles=articles, version=version, created_at=now))
     status = msg.status
     if not msg.internal:
         if ticket.first_reply_at is None:

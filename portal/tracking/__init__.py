@@ -11,7 +11,11 @@ own, so call it after committing your own work (on SQLite an open write transact
 same request would make it wait for the lock); a recorder's hook writes in your transaction
 instead, so that the event commits with your work or not at all (a ticket and its event).
 Views, clicks and searches are written behind, in batches (portal.tracking.buffer); call
-flush() before reading figures in the same process."""
+flush() before reading figures in the same process.
+
+Every request's events carry its origin (portal.tracking.integrity): whether the client sent back
+its signed visitor cookie, whether it is a scripted client, and a keyed hash of its address, from
+which the service leaves automated and suspicious visits out of the figures."""
 from datetime import datetime, timezone
 from itertools import chain
 
@@ -19,15 +23,19 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import bindparam, select
 
 from portal import changes
-from portal.tracking.bots import is_bot
+from portal.tracking.bots import is_automated, trusted_pattern
 from portal.tracking.buffer import EventBuffer
+from portal.tracking.integrity import BurstRule, Origin, address_key
 from portal.tracking.models import Vote
 from portal.tracking.service import (BATCHED_KINDS, FIELD_NAMES, EventData, Step, add_events, naive_utc,
-                                     record_bot_hit, record_events)
+                                     record_events)
 from portal.tracking.service import visit_context as _visit_context
 
 __all__ = ["init_app", "record", "recorder", "record_article_view", "record_search", "visit_context", "now",
-           "flush", "has_voted"]
+           "flush", "has_voted", "origin", "confirm_visit"]
+# Pages that record an event carry the beacon (templates/base.html): a browser fetching it sends the
+# visitor cookie back at once, so that a one-page visit is confirmed too.
+BEACON_ENDPOINTS = {"kb.article", "search.search_page", "tickets.new"}
 
 
 def init_app(app):
@@ -41,8 +49,10 @@ def init_app(app):
                   lambda session: any(isinstance(obj, Vote) for obj in chain(session.new, session.deleted)))
     # The articles each recent visitor voted on: article pages ask on every view.
     app.extensions["sportello.votes"] = changes.Memo(stamps, changes.VOTES, size=10_000)
+    app.extensions["sportello.burst_rule"] = burst_rule(app.config)
     app.extensions["sportello.tracking"] = EventBuffer(
-        app.extensions["sportello.db"], app.config.get("TRACKING_FLUSH_SECONDS", 1.0), app.logger)
+        app.extensions["sportello.db"], app.config.get("TRACKING_FLUSH_SECONDS", 1.0), app.logger,
+        burst=app.extensions["sportello.burst_rule"])
     app.register_blueprint(views.bp)
     app.register_blueprint(views.api_bp)
     app.register_blueprint(leads.bp)
@@ -51,6 +61,15 @@ def init_app(app):
         csrf.exempt(views.api_bp)
     app.extensions["sportello.nav"].append(("leads.dashboard", "Self-service", ("lead",)))
     app.jinja_env.globals["feedback_vote"] = views.vote_state
+    app.jinja_env.globals["tracking_beacon"] = lambda: request.endpoint in BEACON_ENDPOINTS
+
+
+def burst_rule(config):
+    """The burst rule from BURST_LIMITS (the limiter's notation), or None when it is "off"."""
+    try:
+        return BurstRule.parse(config.get("BURST_LIMITS", ""))
+    except ValueError as exc:
+        raise ValueError(f"SPORTELLO_BURST_LIMITS: {exc}") from None
 
 
 def now():
@@ -73,49 +92,63 @@ def _visitor_id():
     return g.get("visitor_id") if has_request_context() else None
 
 
+def origin() -> Origin:
+    """How far this request's events can be trusted (portal.tracking.integrity)."""
+    cached = g.get("tracking_origin")
+    if cached is None:
+        trusted = trusted_pattern(current_app.config.get("TRUSTED_AGENTS"))
+        cached = g.tracking_origin = Origin(
+            confirmed=bool(g.get("visitor_returned")),
+            automated=is_automated(request.headers.get("User-Agent", ""), trusted),
+            address=address_key(current_app.secret_key, request.remote_addr))
+    return cached
+
+
 def flush():
     """Write this process's pending views, clicks and searches now (before reading figures)."""
     current_app.extensions["sportello.tracking"].flush()
 
 
 def record(kind, **fields):
-    """Record one event for the current visitor; return the visit id, or None (bot, failure, queued)."""
+    """Record one event for the current visitor; return the visit id, or None (failure, queued)."""
     return record_many([(kind, fields)])
 
 
-def record_many(items, article_id=None):
+def record_many(items):
     """Record several (kind, fields) events of this request in one transaction; never raises.
 
-    Views, clicks and searches are queued with one view of article_id (portal.tracking.buffer);
-    any other kind is written now, after what this process has queued, to keep the visit's order."""
+    Views, clicks and searches are queued (portal.tracking.buffer); any other kind is written
+    now, after what this process has queued, to keep the visit's order."""
     buffer = current_app.extensions["sportello.tracking"]
     try:
         visitor = _visitor_id()
         if not visitor:
-            if article_id is not None:
-                buffer.add(None, article_id)
             return None
         events = _event_data(items)
-        user_agent = request.headers.get("User-Agent", "")
-        bot = is_bot(user_agent)
-        if not bot and all(e.kind in BATCHED_KINDS for e in events):
-            ids = buffer.add(Step(visitor, tuple(events), now()), article_id)
+        if all(e.kind in BATCHED_KINDS for e in events):
+            ids = buffer.add(Step(visitor, tuple(events), now(), origin()))
             return ids[0] if ids else None
-        if article_id is not None:
-            buffer.add(None, article_id)  # bots count as views of the article, as they always did
         buffer.flush(visitor)  # the visit's queued steps go first, to keep its order
         session = current_app.extensions["sportello.db"]()
         try:
-            if bot:
-                for data in events:
-                    record_bot_hit(session, user_agent, data, now())
-                return None
-            return record_events(session, visitor, events, now())
+            return record_events(session, visitor, events, now(), origin(),
+                                 current_app.extensions["sportello.burst_rule"])
         finally:
             session.close()
     except Exception:  # recording must never break the page it is recorded from
         current_app.logger.exception("tracking: could not record %s", [k for k, _ in items])
         return None
+
+
+def confirm_visit():
+    """The beacon: a client sending its new visitor cookie back for the first time confirms its
+    visit (the step has no events); any other request costs nothing here. Never raises."""
+    if not g.get("visitor_first_return"):
+        return
+    try:
+        current_app.extensions["sportello.tracking"].add(Step(_visitor_id(), (), now(), origin()))
+    except Exception:  # the beacon must never fail
+        current_app.logger.exception("tracking: could not confirm a visit")
 
 
 def _event_data(items) -> list[EventData]:
@@ -135,19 +168,20 @@ def _event_data(items) -> list[EventData]:
 def recorder(kind, **fields):
     """Return hook(session, **more), which records one event of the current visitor inside the
     caller's transaction (service.add_events), so that it commits with the caller's work; or
-    None for a bot or a request without a visitor (call record() after committing instead).
+    None for a request without a visitor (call record() after committing instead).
 
     The visit's steps still queued in this process are written now, before the caller opens
     its transaction (on SQLite that write would wait for it), to keep the visit's order. The
     hook never raises: a failure is logged, its savepoint rolled back, the caller's work kept."""
     visitor = _visitor_id()
-    if not visitor or is_bot(request.headers.get("User-Agent", "")):
+    if not visitor:
         return None
     current_app.extensions["sportello.tracking"].flush(visitor)
+    where, burst = origin(), current_app.extensions["sportello.burst_rule"]
 
     def hook(session, **more):
         try:
-            return add_events(session, visitor, _event_data([(kind, {**fields, **more})]), now())
+            return add_events(session, visitor, _event_data([(kind, {**fields, **more})]), now(), where, burst)
         except Exception:  # recording must never cost the caller's work
             current_app.logger.exception("tracking: could not record %s", kind)
             return None
@@ -182,13 +216,11 @@ def _position(raw):
     return value if 0 < value < 10_000 else None
 
 
-def record_article_view(slug, query=None, position=None, article_id=None):
-    """Record a view of an article and count it on article_id; ?q= and ?pos= say it came from a search."""
+def record_article_view(slug, query=None, position=None):
+    """Record a view of an article (its counter moves with the visit); ?q= and ?pos= say it came
+    from a search."""
     if request.args.get("voted"):
-        # The page reloaded after a vote: not a new view of the visit, still one on the counter.
-        if article_id is not None:
-            current_app.extensions["sportello.tracking"].add(None, article_id)
-        return None
+        return None  # the page reloaded after a vote: not a new view
     query = query if query is not None else request.args.get("q", "")
     position = position if position is not None else _position(request.args.get("pos"))
     query = query.strip() or None
@@ -196,7 +228,7 @@ def record_article_view(slug, query=None, position=None, article_id=None):
     if position is not None:
         items.append(("click", {"article": slug, "position": position, "query": query}))
     items.append(("view", {"article": slug, "query": query}))
-    return record_many(items, article_id=article_id)
+    return record_many(items)
 
 
 def record_search(query, results, mode=None, locale=None, answered=None):

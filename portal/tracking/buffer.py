@@ -1,9 +1,10 @@
-"""Write-behind for the events every page view and search produces, and the view counters.
+"""Write-behind for the events every page view and search produces (and the view counters).
 
 A view cost two write transactions in the request (the article's counter, then the event with
 its visit and aggregates), most of an article page's time and, on SQLite, a queue for the one
 write lock. Here a request only appends to a per-process list; one thread writes the list every
-TRACKING_FLUSH_SECONDS in one transaction (service.record_batch, which folds it per visit).
+TRACKING_FLUSH_SECONDS in one transaction (service.record_batch, which folds it per visit and
+bumps the article view counters of the visits that count).
 
 What this trades, and why it is safe:
 - Figures lag by at most the interval (a second by default; longer batches fold more steps per
@@ -24,8 +25,6 @@ import atexit
 import logging
 import os
 import threading
-from collections import Counter
-
 from portal.tracking.service import Step, record_batch
 
 log = logging.getLogger(__name__)
@@ -37,9 +36,10 @@ MAX_BATCH = 500
 class EventBuffer:
     """Steps and view counts waiting for the writer thread of this process."""
 
-    def __init__(self, sessions, interval: float, logger=None):
+    def __init__(self, sessions, interval: float, logger=None, burst=None):
         self.sessions = sessions
         self.interval = max(0.0, float(interval))
+        self.burst = burst  # the burst rule for addresses (portal.tracking.integrity.BurstRule)
         self.log = logger or log
         self._reset()
         os.register_at_fork(after_in_child=self._reset)
@@ -50,29 +50,25 @@ class EventBuffer:
         self._cond = threading.Condition()
         self._flushing = threading.Lock()
         self._steps: list[Step] = []
-        self._views: Counter = Counter()
         self._inflight: set[str] = set()    # visitors whose steps the batch being written holds
         self._thread = None
 
-    def add(self, step: Step | None, article_id: int | None = None) -> list[int] | None:
-        """Queue one request's events and one view of the article; return visit ids when written at once."""
+    def add(self, step: Step) -> list[int] | None:
+        """Queue one request's events; return visit ids when written at once."""
         if self.interval == 0:
-            return self._write([step] if step else [], Counter({article_id: 1} if article_id is not None else {}))
+            return self._write([step])
         with self._cond:
             if self._thread is None:
                 self._start()
-            if step is not None:
-                self._steps.append(step)
-            if article_id is not None:
-                self._views[article_id] += 1
+            self._steps.append(step)
             if len(self._steps) >= MAX_BATCH:
                 self._cond.notify()
         return None
 
     def pending(self) -> int:
-        """How many steps and view counts wait to be written."""
+        """How many steps wait to be written."""
         with self._cond:
-            return len(self._steps) + sum(self._views.values())
+            return len(self._steps)
 
     def flush(self, visitor_id: str | None = None) -> None:
         """Write what is queued so far (only one visitor's steps, if given), in this thread; never raises."""
@@ -85,17 +81,15 @@ class EventBuffer:
         with self._flushing:  # one batch at a time, so that batches land in queue order
             with self._cond:
                 if visitor_id is None:
-                    steps, views = self._steps, self._views
-                    self._steps, self._views = [], Counter()
+                    steps, self._steps = self._steps, []
                 else:  # a ticket or a vote needs its own visit written, not everyone's
                     steps = [s for s in self._steps if s.visitor_id == visitor_id]
                     if steps:
                         self._steps = [s for s in self._steps if s.visitor_id != visitor_id]
-                    views = Counter()
                 self._inflight = {s.visitor_id for s in steps}
             try:
-                if steps or views:
-                    self._write(steps, views)
+                if steps:
+                    self._write(steps)
             finally:
                 with self._cond:
                     self._inflight = set()
@@ -107,19 +101,12 @@ class EventBuffer:
             self._cond.notify()
         self.flush()
 
-    def _write(self, steps: list[Step], views: Counter) -> list[int] | None:
-        from portal.kb import add_views
-
+    def _write(self, steps: list[Step]) -> list[int] | None:
         session = self.sessions()
         try:
-            if steps:
-                return record_batch(session, steps, also=lambda s: add_views(s, views))
-            add_views(session, views)
-            session.commit()
-            return []
+            return record_batch(session, steps, self.burst)
         except Exception:  # recording must never break a page, nor stop the writer thread
-            self.log.exception("tracking: could not record %d steps and %d view counts",
-                               len(steps), sum(views.values()))
+            self.log.exception("tracking: could not record %d steps", len(steps))
             return None
         finally:
             session.close()

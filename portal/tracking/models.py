@@ -1,5 +1,5 @@
 """Deflection tracking tables: visits (a per-visit summary kept up to date on write), the
-events of each visit, the one standing vote per visitor and article, and bot hits kept apart.
+events of each visit, and the one standing vote per visitor and article.
 
 Times are naive UTC datetimes: SQLite has no time zones, and mixing aware and naive values
 in comparisons is the classic source of off-by-an-hour figures."""
@@ -29,7 +29,9 @@ class Visit(Base):
         # Covering index of the outcome columns: the figures of a range are read from the
         # index alone, never from the table (5-8x faster on a 90-day range).
         Index("ix_tracking_visits_day_outcome", "day", "views", "positive", "negative", "tickets",
-              "ticket_after", "last_at", "answer_article", "ticket_article"),
+              "ticket_after", "last_at", "answer_article", "ticket_article", "flags"),
+        # The burst rule counts the visits one address started lately (portal.tracking.integrity).
+        Index("ix_tracking_visits_address_started", "address", "started_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     visitor_id: Mapped[str] = mapped_column(String(64))
@@ -52,6 +54,10 @@ class Visit(Base):
     answer_article: Mapped[str | None] = mapped_column(String(160), nullable=True)
     # The last article read before the visit's first ticket: the one that failed.
     ticket_article: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    # Why the visit is left out of the figures, as bits (portal.tracking.integrity); 0: it counts.
+    flags: Mapped[int] = mapped_column(Integer, default=0)
+    # A keyed hash of the client's address (its /64 for IPv6), for the burst rule; never the address.
+    address: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class Event(Base):
@@ -101,18 +107,6 @@ class Vote(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-class BotHit(Base):
-    """A request from a known bot or crawler: kept for the record, never a visit."""
-
-    __tablename__ = "tracking_bot_hits"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    ts: Mapped[datetime] = mapped_column(DateTime, index=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    user_agent: Mapped[str] = mapped_column(String(300), default="")
-    article: Mapped[str | None] = mapped_column(String(160), nullable=True)
-    query: Mapped[str | None] = mapped_column(String(200), nullable=True)
-
-
 # --- pre-aggregation, kept exact on write: the dashboard reads days, not visits or events ----
 
 class DayTotals(Base):
@@ -125,6 +119,11 @@ class DayTotals(Base):
     self_served_inferred: Mapped[int] = mapped_column(Integer, default=0)
     escalated: Mapped[int] = mapped_column(Integer, default=0)
     tickets: Mapped[int] = mapped_column(Integer, default=0)
+    # Visits left out of every figure above, by their first reason (portal.tracking.integrity).
+    excluded_automated: Mapped[int] = mapped_column(Integer, default=0)
+    excluded_burst: Mapped[int] = mapped_column(Integer, default=0)
+    excluded_vote_without_view: Mapped[int] = mapped_column(Integer, default=0)
+    excluded_no_cookie: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ArticleDay(Base):

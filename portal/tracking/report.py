@@ -31,7 +31,7 @@ class Dashboard:
         for name in ("self_service_ratio", "self_service_ratio_with_inferred", "deflection_rate"):
             cur, prev = getattr(self.current, name), getattr(self.previous, name)
             out[name] = (cur, prev, metrics.change(cur, prev))
-        for name in ("visits", "self_served", "self_served_inferred", "escalated", "tickets"):
+        for name in ("visits", "self_served", "self_served_inferred", "escalated", "tickets", "excluded_visits"):
             cur, prev = getattr(self.current.counts, name), getattr(self.previous.counts, name)
             out[name] = (cur, prev, cur - prev)
         return out

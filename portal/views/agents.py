@@ -2,9 +2,12 @@
 from flask import Blueprint, abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import or_, select
+from wtforms import SelectChoice
 
 from portal import tickets as desk
 from portal.auth import role_required
+from portal.content import ArticleFormatError
+from portal.security import MAX_ID
 from portal.db import get_session
 from portal.i18n import gettext as _
 from portal.models import Article
@@ -33,11 +36,23 @@ def queue_page():
                             group=args.get("group", ""), assignee=args.get("assignee", ""), q=args.get("q", ""),
                             sort=args.get("sort", "due"), page=args.get("page", 1, type=int)).cleaned()
     rows, total = queue.search(session, filters, g.user.id, now)
+    # The page links carry the filters only: any other query key would reach url_for as an argument.
+    page_args = {k: v for k, v in args.items() if k in QUEUE_ARGS}
     return render_template(
-        "agents/queue.html", tickets=rows, total=total, filters=filters, counts=queue.view_counts(session, g.user.id, now),
+        "agents/queue.html", page_args=page_args,
+        tickets=rows, total=total, filters=filters, counts=queue.view_counts(session, g.user.id, now),
         flags={t.id: sla.ticket_flags(t, now) for t in rows}, names=desk.user_names(session, [t.assignee_id for t in rows]),
         agents=desk.agents(session), statuses=STATUSES, priorities=PRIORITIES, categories=CATEGORIES, groups=GROUPS,
         category_labels=CATEGORY_LABELS, page_size=queue.PAGE_SIZE, views=queue.VIEWS, sorts=queue.SORTS)
+
+
+QUEUE_ARGS = ("view", "status", "priority", "category", "group", "assignee", "q", "sort")
+
+
+def _id(text):
+    """An id from a form field, or None when it is not one (digits only, within MAX_ID)."""
+    text = (text or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 10 and int(text) <= MAX_ID else None
 
 
 def _ticket(ticket_id):
@@ -86,7 +101,8 @@ def _page(ticket, reply_form=None, conflict=None, code=200, update_form=None, es
                                                   group=ticket.group, assignee=str(ticket.assignee_id or ""))
     escalate_form = escalate_form or EscalateForm(formdata=None, group=routing.next_tier(ticket.group) or "L3")
     people = desk.agents(session)
-    update_form.assignee.choices = [("", _("nobody"))] + [(str(u.id), u.name or u.email) for u in people]
+    update_form.assignee.choices = [SelectChoice("", _("nobody"))] + [
+        SelectChoice(str(u.id), u.name or u.email) for u in people]
     for form in (reply_form, update_form, escalate_form):
         # raw_data too: a field renders what was submitted, and after a conflict that is stale.
         form.version.data, form.version.raw_data = version, [str(version)]
@@ -124,9 +140,15 @@ def reply(ticket_id):
     if not form.validate_on_submit():
         return _page(ticket, reply_form=form, code=400)
     internal = form.internal.data == "1"
+    try:  # rendered once, now: the status page shows the stored HTML
+        html = desk.render_reply(form.body.data.strip())
+    except ArticleFormatError:
+        form.body.errors = list(form.body.errors) + [
+            _("This message takes too long to display; simplify its links and emphasis.")]
+        return _page(ticket, reply_form=form, code=400)
     message = service.AgentMessage(
         ticket_id=ticket.id, actor=desk.actor(), body=form.body.data, expected_version=form.version.data,
-        internal=internal, status=form.status.data or None,
+        internal=internal, status=form.status.data or None, html=html,
         articles=() if internal else tuple(desk.articles_in(form.body.data)))
     try:
         service.agent_message(get_session(), message, now=desk.now())
@@ -162,10 +184,11 @@ def update(ticket_id):
     """Change status, priority, group or assignee."""
     ticket = _ticket(ticket_id)
     form = TicketUpdateForm()
-    form.assignee.choices = [("", "")] + [(str(u.id), u.name) for u in desk.agents(get_session())]
+    form.assignee.choices = [SelectChoice("", "")] + [SelectChoice(str(u.id), u.name)
+                                                      for u in desk.agents(get_session())]
     if not form.validate_on_submit():
         return _page(ticket, update_form=form, code=400)
-    assignee = int(form.assignee.data) if (form.assignee.data or "").isdigit() else None
+    assignee = _id(form.assignee.data)
     names = desk.user_names(get_session(), [assignee])
     change = service.TicketChange(ticket_id=ticket.id, actor=desk.actor(), expected_version=form.version.data,
                                   status=form.status.data, priority=form.priority.data, group=form.group.data,
@@ -206,7 +229,10 @@ def presence_ping(ticket_id):
     """Polled by the ticket page: note this agent as viewing; answer who else is, and the version."""
     ticket = _ticket(ticket_id)
     session, now = get_session(), desk.now()
-    payload = request.get_json(silent=True) or {}
+    payload = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(payload, dict):
+        return jsonify(error="send a JSON object such as {\"composing\": true}",
+                       fields={"body": "expected a JSON object"}), 400
     if payload.get("leaving"):
         presence.leave(session, ticket.id, g.user.id)
         return jsonify(ok=True)

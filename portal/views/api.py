@@ -34,5 +34,5 @@ def get_article(slug):
     art = kb.public_article(session, slug)
     if art is None:
         return jsonify(error=f"no published article with slug {slug!r}", fields={"slug": slug}), 404
-    tracking.record_article_view(art.slug, article_id=art.id)
+    tracking.record_article_view(art.slug)
     return jsonify(article_json(art, kb.translations(session, art)))

@@ -51,8 +51,8 @@ def article(slug):
         found = _article_page(slug)
     if found is None:
         abort(404)
-    article_id, page = found
-    tracking.record_article_view(slug, article_id=article_id)
+    _article_id, page = found
+    tracking.record_article_view(slug)
     return pagecache.fill_token(page)
 
 

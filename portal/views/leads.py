@@ -1,10 +1,7 @@
 """The support leads' dashboard: self-service ratio, deflection, searches, failing articles, gaps."""
-import csv
-import io
+from flask import Blueprint, abort, current_app, render_template, request
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
-
-from portal import metrics, tracking
+from portal import csvsafe, metrics, tracking
 from portal.auth import role_required
 from portal.db import get_session
 from portal.tracking import report
@@ -39,8 +36,9 @@ def dashboard():
     """The dashboard for the chosen period, with the change against the previous one."""
     start, end, grain, error = _period()
     board = report.build_dashboard(get_session(), start, end, grain, tracking.now())
+    # A bad period still shows the last 30 days, with a 400 and the field named.
     return render_template("leads/dashboard.html", board=board, error=error,
-                           definitions=metrics.DEFINITIONS, grains=metrics.GRAINS)
+                           definitions=metrics.DEFINITIONS, grains=metrics.GRAINS), 400 if error else 200
 
 
 def _encoder():
@@ -60,28 +58,7 @@ def gaps():
     """Content gaps: failed searches and escalated queries grouped by meaning."""
     start, end, grain, error = _period()
     return render_template("leads/gaps.html", gaps=_gaps(start, end), start=start, end=end,
-                           grain=grain, error=error, definitions=metrics.DEFINITIONS)
-
-
-def _formula_like(value):
-    if not isinstance(value, str) or value[:1] not in ("=", "+", "-", "@"):
-        return False
-    try:
-        float(value)  # a negative number is data, not a formula
-        return False
-    except ValueError:
-        return True
-
-
-def _csv(name, header, rows):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    for row in rows:
-        # A leading =, +, - or @ would run as a formula in a spreadsheet: customers type these queries.
-        writer.writerow(["'" + c if _formula_like(c) else c for c in row])
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                           grain=grain, error=error, definitions=metrics.DEFINITIONS), 400 if error else 200
 
 
 @bp.get("/export/<table>.csv")
@@ -96,7 +73,7 @@ def export(table):
         if table not in tables:
             abort(404)
         header, rows = tables[table]
-    return _csv(f"sportello-{table}-{start}-{end}.csv", header, rows)
+    return csvsafe.response(f"sportello-{table}-{start}-{end}.csv", header, rows)
 
 
 def export_names():

@@ -1,11 +1,10 @@
 """The ticket KPIs for leads: figures with their definitions, per agent/group/category, over
 time, and CSV export of every table."""
-import csv
-import io
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 
+from portal import csvsafe
 from portal import tickets as desk
 from portal.auth import role_required
 from portal.db import get_session
@@ -51,8 +50,12 @@ def _report():
 def dashboard():
     """The KPI page."""
     form, report, interval = _report()
+    # The CSV links repeat the period only: passing request.args on let ?endpoint= or ?_method=
+    # reach url_for as its own arguments (a 500).
+    range_args = {"start": form.start.data, "end": form.end.data, "interval": interval}
     return render_template("agents/kpis.html", form=form, report=report, interval=interval,
-                           definitions=kpis.DEFINITIONS, figures=kpis.FIGURES, args=request.args)
+                           definitions=kpis.DEFINITIONS, figures=kpis.FIGURES, range_args=range_args), \
+        400 if form.errors else 200
 
 
 @bp.get("/export.csv")
@@ -62,36 +65,13 @@ def export():
     if table not in TABLES:
         abort(400)
     form, report, interval = _report()
-    out = io.StringIO()
-    writer = csv.writer(out)
     if table == "summary":
-        writer.writerow(["figure", "value", "definition"])
-        for name in kpis.FIGURES:
-            writer.writerow([name, _cell(report[name]), kpis.DEFINITIONS[name]])
+        header = ["figure", "value", "definition"]
+        rows = [[name, report[name], kpis.DEFINITIONS[name]] for name in kpis.FIGURES]
     else:
-        rows = report["over_time"] if table == "over_time" else report[f"by_{table}"]
-        head = ["start", "end"] if table == "over_time" else [table, "label"]
-        writer.writerow(head + list(kpis.FIGURES))
-        for row in rows:
-            first = [row["start"], row["end"]] if table == "over_time" else [_cell(row["key"]), row["label"]]
-            writer.writerow(first + [_cell(row[name]) for name in kpis.FIGURES])
-    filename = f"ticket-kpis-{table}-{form.start.data}-{form.end.data}.csv"
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _cell(value):
-    """CSV cells: empty for undefined figures, never the string 'None'."""
-    if value is None:
-        return ""
-    text = str(value)
-    # A cell starting with = + - @ is read as a formula by spreadsheets; quote it.
-    return "'" + text if text[:1] in ("=", "+", "@") or (text[:1] == "-" and not _number(text)) else text
-
-
-def _number(text):
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+        source = report["over_time"] if table == "over_time" else report[f"by_{table}"]
+        header = (["start", "end"] if table == "over_time" else [table, "label"]) + list(kpis.FIGURES)
+        rows = [([row["start"], row["end"]] if table == "over_time" else [row["key"], row["label"]])
+                + [row[name] for name in kpis.FIGURES] for row in source]
+    # Every cell through csvsafe: agents' names are typed by people (=cmd|... ran as a formula).
+    return csvsafe.response(f"ticket-kpis-{table}-{form.start.data}-{form.end.data}.csv", header, rows)

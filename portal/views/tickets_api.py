@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from portal import tickets as desk
 from portal.auth import token_required
+from portal.metrics import FIRST_DAY, LAST_DAY
 from portal.db import get_session
 from portal.i18n import get_locale
 from ticketing import kpis, service
@@ -93,6 +94,9 @@ def parse_range(args):
             parsed[key] = date.fromisoformat(raw) if raw else default
         except ValueError:
             fields[key] = "use YYYY-MM-DD"
+            continue
+        if not FIRST_DAY <= parsed[key] <= LAST_DAY:
+            fields[key] = f"use a date between {FIRST_DAY} and {LAST_DAY}"
     if fields:
         raise InvalidTicket("invalid date range", fields)
     if parsed["from"] > parsed["to"]:

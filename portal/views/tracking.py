@@ -1,15 +1,28 @@
-"""Feedback on articles (form and JSON) and the self-service metrics API."""
-from flask import Blueprint, abort, g, jsonify, redirect, request, url_for
+"""Feedback on articles (form and JSON), the visit beacon and the self-service metrics API."""
+import base64
+
+from flask import Blueprint, abort, g, jsonify, make_response, redirect, request, url_for
 
 from portal import kb, metrics, tracking
 from portal.auth import token_required
 from portal.db import get_session
-from portal.tracking.bots import is_bot
 from portal.tracking.models import Vote
 from portal.tracking.service import QUERY_MAX, REASON_MAX
 
 bp = Blueprint("tracking", __name__)
 api_bp = Blueprint("tracking_api", __name__, url_prefix="/api")
+_PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")  # 1x1 transparent GIF
+
+
+@bp.get("/v.gif")
+def beacon():
+    """The image every tracked page loads: a browser sends its visitor cookie back with it, which
+    confirms a visit that is still one page long (portal.tracking.integrity)."""
+    tracking.confirm_visit()
+    response = make_response(_PIXEL)
+    response.headers["Content-Type"] = "image/gif"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 _YES_NO = {"yes": True, "true": True, "1": True, "no": False, "false": False, "0": False}
 
@@ -76,12 +89,10 @@ def api_feedback(slug):
         return _error("invalid feedback", 400, **fields)
     values = {"helpful": body.get("helpful"), "solved": body.get("solved"),
               "query": (body.get("query") or "").strip() or None, "reason": body.get("reason")}
-    bot = is_bot(request.headers.get("User-Agent", ""))
     visit_id = tracking.record("feedback", article=slug, **values)
-    if visit_id is None and not bot:
+    if visit_id is None:
         return _error("the feedback could not be recorded; please try again", 503)
-    return jsonify(article=slug, helpful=values["helpful"], solved=values["solved"],
-                   recorded=not bot), 201
+    return jsonify(article=slug, helpful=values["helpful"], solved=values["solved"], recorded=True), 201
 
 
 @api_bp.get("/metrics/self-service")
@@ -103,5 +114,5 @@ def self_service():
         out["series"] = [item.as_dict() for item in metrics.series(session, start, end, grain, now)]
     out["definitions"] = {k: metrics.DEFINITIONS[k] for k in (
         "visits", "self_served", "self_served_inferred", "escalated", "tickets",
-        "self_service_ratio", "self_service_ratio_with_inferred", "deflection_rate")}
+        "self_service_ratio", "self_service_ratio_with_inferred", "deflection_rate", "excluded_visits")}
     return jsonify(out)

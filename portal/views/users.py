@@ -1,7 +1,5 @@
 """Admin pages for staff accounts: list, create, change role, disable and enable."""
-import secrets
-
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 
 from portal import accounts
 from portal.auth import role_required
@@ -23,9 +21,12 @@ def _user(user_id):
 def _page(form, status=200, shown=None):
     """Render the users page; shown=(email, password) displays a generated password once."""
     users = accounts.list_users(get_session())
-    return render_template("admin/users.html", users=users, form=form, shown=shown,
-                           role_forms={u.id: RoleForm(formdata=None, data={"role": u.role}) for u in users},
-                           ), status
+    response = make_response(render_template(
+        "admin/users.html", users=users, form=form, shown=shown,
+        role_forms={u.id: RoleForm(formdata=None, data={"role": u.role}) for u in users}), status)
+    if shown:  # a password in the page: no cache, no back button, may keep it
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -37,7 +38,7 @@ def index():
         return _page(form)
     if not form.validate_on_submit():
         return _page(form, 400)
-    password = form.password.data or secrets.token_urlsafe(12)
+    password = form.password.data or accounts.generate_password()
     try:
         user = accounts.create_user(get_session(), accounts.NewUser(
             email=form.email.data, role=form.role.data, password=password, name=form.name.data or ""))
@@ -87,6 +88,6 @@ def set_active(user_id):
 def reset_password(user_id):
     """Give an account a new generated password, shown once to the admin."""
     user = _user(user_id)
-    password = secrets.token_urlsafe(12)
+    password = accounts.generate_password()
     accounts.set_password(get_session(), user, password)
     return _page(NewUserForm(formdata=None), shown=(user.email, password))

@@ -2,14 +2,16 @@
 from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request,
                    url_for)
 from sqlalchemy import or_, select
+from wtforms import SelectChoice
 
-from portal.content import MAX_BODY, render_markdown
+from portal.content import MAX_BODY, ArticleFormatError, render_bounded
 from portal.db import get_session
+from portal.security import MAX_ID
 from portal.i18n import gettext as _
 from portal.models import STATUSES, Article
 from portal.writing import dashboard as board
 from portal.writing import editor, revisions, translations, workflow
-from portal.writing.forms import EditorForm, StatusForm, VersionForm, choice
+from portal.writing.forms import EditorForm, StatusForm, VersionForm
 
 bp = Blueprint("writers", __name__, url_prefix="/write")
 ROLES = ("writer",)  # admins pass every role check
@@ -26,6 +28,12 @@ def _writers_only():
     if user.role != "admin" and user.role not in ROLES:
         abort(403)
     return None
+
+
+def _version(form):
+    """The article version a form carries, or None when it is not one (digits, within MAX_ID)."""
+    text = (form.version.data or "").strip()
+    return int(text) if text.isdigit() and len(text) <= 10 and int(text) <= MAX_ID else None
 
 
 def _article(article_id):
@@ -54,7 +62,7 @@ def _setup_choices(form, article=None, concept=None):
     choices.update((a.slug, f"{a.locale.upper()}: {a.title}") for a in candidates)
     if form.source_slug.data and form.source_slug.data not in choices:
         choices[form.source_slug.data] = form.source_slug.data
-    form.source_slug.choices = [choice(value, label) for value, label in choices.items()]
+    form.source_slug.choices = [SelectChoice(value, label) for value, label in choices.items()]
 
 
 def _input(form):
@@ -96,8 +104,12 @@ def _side_article(session, form, article=None):
 def _editor_page(form, article=None, status=200, **extra):
     session = get_session()
     preview_html = extra.pop("preview_html", None)
-    if preview_html is None and form.body.data:
-        preview_html = render_markdown(form.body.data)[0]
+    if preview_html is None and form.body.data and len(form.body.data) <= MAX_BODY:
+        try:
+            preview_html = render_bounded(form.body.data, PREVIEW_SECONDS)[0]
+        except ArticleFormatError:
+            preview_html = None
+            form.body.errors = list(form.body.errors) + [_(editor.SLOW_BODY, seconds=f"{PREVIEW_SECONDS:g}")]
     side = _side_article(session, form, article)
     stale = translations.stale_of(session, article) if article is not None else None
     return render_template(
@@ -204,25 +216,34 @@ def edit(article_id):
     if request.method == "GET":
         link = translations.link_of(session, article)
         source_slug = session.get(Article, link.source_id).slug if link else ""
-        form = EditorForm(formdata=None, data=_form_data(editor.as_input(article), article.version, source_slug))
+        proposal = revisions.pending(session, article)  # a pending change: edit that, not the live text
+        inp = editor.proposal_input(article, proposal) if proposal is not None else editor.as_input(article)
+        form = EditorForm(formdata=None, data=_form_data(inp, article.version, source_slug))
         _setup_choices(form, article)
         return _editor_page(form, article)
     form = EditorForm()
     _setup_choices(form, article, concept=form.concept.data)
-    if not form.validate_on_submit() or not (form.version.data or "").isdigit():
+    if not form.validate_on_submit() or _version(form) is None:
         return _editor_page(form, article, status=400)
     if request.form.get("action") == "preview":
         return _editor_page(form, article)
     inp = _input(form)
     try:
-        changed = editor.update(session, article, inp, g.user, int(form.version.data), _locales())
+        changed = editor.update(session, article, inp, g.user, _version(form), _locales())
     except editor.EditorError as exc:
         _show_errors(form, exc)
         return _editor_page(form, article, status=400)
     except editor.ConflictError as exc:
         return _conflict_page(form, article, inp, exc)
-    flash(_("Saved.") if changed else _("Nothing changed."))
+    flash(_saved(changed) or _("Saved."))
     return redirect(url_for("writers.article", article_id=article.id))
+
+
+def _saved(outcome):
+    """The message for editor.update's or restore's "proposed" and "" outcomes (None for "saved")."""
+    if outcome == "proposed":
+        return _("Your change waits for approval by another writer; the published text stays as it is.")
+    return None if outcome else _("Nothing changed.")
 
 
 def _conflict_page(form, article, inp, exc):
@@ -244,8 +265,14 @@ def preview():
         return jsonify(error="send a JSON object with a string 'body'", fields={"body": "required"}), 400
     if len(body) > MAX_BODY:
         return jsonify(error="the body is too long", fields={"body": f"at most {MAX_BODY} characters"}), 400
-    html, toc = render_markdown(body)
+    try:
+        html, toc = render_bounded(body, PREVIEW_SECONDS)
+    except ArticleFormatError as exc:
+        return jsonify(error=str(exc), fields={"body": f"takes more than {PREVIEW_SECONDS:g} s to render"}), 422
     return jsonify(html=html, toc=toc)
+
+
+PREVIEW_SECONDS = 2.0  # the live preview asks again as the writer types: a short bound
 
 
 @bp.get("/<int:article_id>")
@@ -257,8 +284,12 @@ def article(article_id):
     siblings = translations.siblings(session, art)
     stale_ids = {s.id for s in siblings if translations.is_stale(session, s)}
     missing = [l for l in _locales() if l != art.locale and l not in {s.locale for s in siblings}]
+    proposal = revisions.pending(session, art)
+    proposal_diff = (revisions.diff(revisions.as_text(art), revisions.as_text(proposal))
+                     if proposal is not None else None)
     return render_template(
         "writers/article.html", article=art, actions=workflow.allowed_actions(session, art, g.user),
+        proposal=proposal, proposal_diff=proposal_diff,
         form=StatusForm(formdata=None, data={"version": str(art.version)}), stale=stale,
         stale_diff=_stale_diff(session, stale), siblings=siblings, stale_ids=stale_ids,
         missing_locales=missing, link=translations.link_of(session, art),
@@ -272,11 +303,11 @@ def change_status(article_id):
     session = get_session()
     art = _article(article_id)
     form = StatusForm()
-    if not form.validate_on_submit() or not form.version.data.isdigit():
+    if not form.validate_on_submit() or _version(form) is None:
         abort(400)
     action = request.form.get("action", "")
     try:
-        workflow.apply(session, art, action, g.user, int(form.version.data), form.note.data or "")
+        workflow.apply(session, art, action, g.user, _version(form), form.note.data or "")
     except workflow.WorkflowError as exc:
         flash(_("Not done: {reason}.", reason=_(exc.message, **exc.values)))
     except editor.ConflictError:
@@ -312,8 +343,18 @@ def revision(article_id, number):
         abort(404)
     previous = revisions.get(session, art.id, number - 1)
     lines = revisions.diff(revisions.as_text(previous), revisions.as_text(rev)) if previous else None
-    return render_template("writers/revision.html", article=art, rev=rev, html=render_markdown(rev.body)[0],
+    return render_template("writers/revision.html", article=art, rev=rev, html=_revision_html(rev.body),
                            lines=lines, form=VersionForm(formdata=None, data={"version": str(art.version)}))
+
+
+def _revision_html(body):
+    """An old revision as it read, or its markdown as text when it will not render in time."""
+    from markupsafe import escape
+
+    try:
+        return render_bounded(body, PREVIEW_SECONDS)[0]
+    except ArticleFormatError:
+        return f"<pre>{escape(body)}</pre>"
 
 
 @bp.post("/<int:article_id>/revisions/<int:number>/restore")
@@ -322,15 +363,18 @@ def restore(article_id, number):
     session = get_session()
     art = _article(article_id)
     form = VersionForm()
-    if not form.validate_on_submit() or not form.version.data.isdigit():
+    if not form.validate_on_submit() or _version(form) is None:
         abort(400)
     try:
-        changed = editor.restore(session, art, number, g.user, int(form.version.data))
+        changed = editor.restore(session, art, number, g.user, _version(form))
     except LookupError:
         abort(404)
     except editor.ConflictError:
         flash(_("The article changed since you opened it. Look at the latest version and try again."))
         return redirect(url_for("writers.history", article_id=art.id))
-    flash(_("Revision {number} restored as a new revision.", number=number) if changed
-          else _("That revision is the same as the current text."))
+    if changed == "proposed":
+        flash(_saved(changed))
+    else:
+        flash(_("Revision {number} restored as a new revision.", number=number) if changed
+              else _("That revision is the same as the current text."))
     return redirect(url_for("writers.history", article_id=art.id))

@@ -3,10 +3,10 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from portal.models import Article, utcnow
-from portal.writing import translations
+from portal.writing import revisions, translations
 from portal.writing.models import ArticleRevision
 
 log = logging.getLogger(__name__)
@@ -20,9 +20,12 @@ def my_drafts(session, user):
 
 
 def waiting_for_review(session):
-    """Return the articles waiting for review, oldest first (they have waited longest)."""
-    return session.scalars(select(Article).where(Article.status == "review")
-                           .order_by(Article.updated_at)).all()
+    """Return the articles waiting for review, oldest first (they have waited longest): those in
+    review, and published ones with a change waiting for approval."""
+    newest = (select(ArticleRevision.source).where(ArticleRevision.article_id == Article.id)
+              .order_by(ArticleRevision.number.desc()).limit(1).scalar_subquery())
+    waiting = or_(Article.status == "review", and_(Article.status == "published", newest == revisions.PROPOSAL))
+    return session.scalars(select(Article).where(waiting).order_by(Article.updated_at)).all()
 
 
 def stale_translations(session):

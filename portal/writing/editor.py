@@ -3,8 +3,9 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 
-from portal import kb
-from portal.content import SLUG_RE, ArticleData, ArticleFormatError, slugify, validate
+from portal import content, kb
+from portal.content import (MAX_BODY, SLUG_RE, ArticleData, ArticleFormatError, RenderTooSlow,
+                            render_bounded, slugify, validate)
 from portal.models import Article
 from portal.writing import revisions, translations
 from portal.writing.indexing import reindex
@@ -68,6 +69,8 @@ def _check(session, inp, locales, article=None, status="draft", extra=None):
         errors["locale"] = ("Choose one of the languages: {locales}.", {"locales": ", ".join(locales)})
     if not (inp.body or "").strip():
         errors["body"] = ("The body is empty.", {})
+    elif len(inp.body) > MAX_BODY:
+        errors["body"] = ("The body may have at most {max} characters.", {"max": MAX_BODY})
     if errors:
         raise EditorError(errors)
     meta = {"title": title, "slug": slug, "locale": inp.locale, "category": inp.category or "general",
@@ -77,7 +80,21 @@ def _check(session, inp, locales, article=None, status="draft", extra=None):
         data = validate(meta, inp.body, locales)
     except ArticleFormatError as exc:
         raise EditorError({None: (str(exc), {})}) from None
+    check_renders(data.body)
     return replace(data, extra=dict(extra or {}))
+
+
+def check_renders(body):
+    """Raise EditorError on the body when its markdown takes too long to render (content.RENDER_SECONDS)."""
+    try:
+        render_bounded(body)
+    except RenderTooSlow:
+        raise EditorError({"body": (SLOW_BODY, {"seconds": f"{content.RENDER_SECONDS:g}"})}) from None
+    except ArticleFormatError as exc:
+        raise EditorError({"body": (str(exc), {})}) from None
+
+
+SLOW_BODY = "The body takes more than {seconds} s to display; simplify its links and emphasis."
 
 
 def _source(session, inp, article=None):
@@ -139,31 +156,55 @@ def save_data(session, article, data, author, expected_version, note):
     return was_public
 
 
+def proposes(article, author):
+    """True when this author's change to the article waits for approval: a published article
+    changes at once only for the roles of workflow.PUBLISH_DIRECTLY."""
+    from portal.writing.workflow import publishes_directly  # workflow builds on this module
+
+    return article.is_public and not publishes_directly(author)
+
+
+def propose(session, article, data, author, expected_version, note):
+    """Keep `data` as the published article's pending change (a proposal revision) while the
+    live text stays as it is; the caller commits."""
+    revisions.ensure_baseline(session, article)
+    article.version = claim_version(session, article, expected_version)
+    return revisions.record_data(session, article, replace(data, status="review"), author, note,
+                                 source=revisions.PROPOSAL)
+
+
 def update(session, article, inp, author, expected_version, locales):
-    """Save the editor's input over an article; return True when something changed.
+    """Save the editor's input over an article; return "saved", "proposed" (a change to a
+    published article waiting for approval) or "" when nothing changed.
 
     Raises EditorError for bad input and ConflictError when the article changed meanwhile."""
     source = _source(session, inp, article)
     data = _check(session, inp, locales, article, status=article.status, extra=article.extra)
     link = translations.link_of(session, article)
     link_changed = (link.source_id if link else None) != (source.id if source else None)
-    if data.checksum() == article.checksum and not link_changed:
-        return False
-    if data.checksum() != article.checksum:
+    pending = revisions.pending(session, article)
+    base = revisions.to_article_data(pending).checksum() if pending is not None else article.checksum
+    if replace(data, status="review" if pending else data.status).checksum() == base and not link_changed:
+        return ""
+    outcome, was_public = "saved", article.is_public
+    if proposes(article, author) and (data.checksum() != article.checksum or pending is not None):
+        propose(session, article, data, author, expected_version, inp.note or "proposed a change")
+        outcome = "proposed"
+    elif data.checksum() != article.checksum:
         was_public = save_data(session, article, data, author, expected_version, inp.note or "edited")
-    else:
-        was_public = article.is_public
     if link_changed:
         _link_source(session, article, source, author)
-    else:
+    elif outcome == "saved":
         translations.mark_synced(session, article)
     session.commit()
-    reindex(article, was_public)
-    return True
+    if outcome == "saved":
+        reindex(article, was_public)
+    return outcome
 
 
 def restore(session, article, number, author, expected_version):
-    """Make an old revision's text the article's current one, as a new revision."""
+    """Make an old revision's text the article's current one, as a new revision; on a published
+    article, for a role that may not publish directly, as a proposal. Returns update()'s words."""
     old = revisions.get(session, article.id, number)
     if old is None:
         raise LookupError(f"no revision {number}")
@@ -171,13 +212,17 @@ def restore(session, article, number, author, expected_version):
     data = replace(revisions.to_article_data(old), slug=current.slug, locale=current.locale,
                    status=current.status)
     if data.checksum() == current.checksum():
-        return False
+        return ""
+    if proposes(article, author):
+        propose(session, article, data, author, expected_version, f"proposed restoring revision {number}")
+        session.commit()
+        return "proposed"
     was_public = save_data(session, article, data, author, expected_version,
                            f"restored revision {number}")
     translations.mark_synced(session, article)
     session.commit()
     reindex(article, was_public)
-    return True
+    return "saved"
 
 
 def as_input(article, note=""):
@@ -185,6 +230,13 @@ def as_input(article, note=""):
     return ArticleInput(title=article.title, slug=article.slug, locale=article.locale,
                         category=article.category.slug, body=article.body, tags=tuple(article.tags or ()),
                         concept=article.concept or "", summary=article.summary or "", note=note)
+
+
+def proposal_input(article, proposal):
+    """The editor's input for a published article with a pending change: the change's text."""
+    data = revisions.to_article_data(proposal)
+    return ArticleInput(title=data.title, slug=article.slug, locale=article.locale, category=data.category,
+                        body=data.body, tags=tuple(data.tags), concept=data.concept or "", summary=data.summary)
 
 
 def data_from_input(inp, status="draft"):

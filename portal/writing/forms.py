@@ -1,19 +1,12 @@
 """WTForms of the writers' editor, the workflow buttons and account management."""
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
+from portal.accounts import MAX_PASSWORD, MIN_PASSWORD
+from portal.content import MAX_BODY
+from portal.forms import AccountEmail
 from portal.models import ROLES
-
-try:  # WTForms 3.3 deprecates (value, label) tuples in favour of SelectChoice
-    from wtforms.fields.choices import SelectChoice
-except ImportError:  # older WTForms
-    SelectChoice = None
-
-
-def choice(value, label):
-    """Return one select option in the form this WTForms version prefers."""
-    return SelectChoice(value, label) if SelectChoice is not None else (value, label)
 
 
 class EditorForm(FlaskForm):
@@ -29,7 +22,7 @@ class EditorForm(FlaskForm):
                           description="Articles that share a concept are translations of one another.")
     source_slug = SelectField("Translation of", validate_choice=False)
     summary = TextAreaField("Summary", validators=[Length(max=2000)])
-    body = TextAreaField("Body (Markdown)", validators=[Length(max=500_000)])
+    body = TextAreaField("Body (Markdown)", validators=[Length(max=MAX_BODY)])
     note = StringField("What changed", validators=[Length(max=300)])
     version = HiddenField()
 
@@ -50,10 +43,10 @@ class VersionForm(FlaskForm):
 class NewUserForm(FlaskForm):
     """An admin creates a staff account."""
 
-    email = StringField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    email = StringField("Email", validators=[DataRequired(), Length(max=254), AccountEmail()])
     name = StringField("Name", validators=[Optional(), Length(max=200)])
     role = SelectField("Role", choices=list(ROLES))
-    password = PasswordField("Password", validators=[Optional(), Length(min=8, max=200)],
+    password = PasswordField("Password", validators=[Optional(), Length(min=MIN_PASSWORD, max=MAX_PASSWORD)],
                              description="Left empty, a password is generated and shown once.")
 
 
@@ -67,6 +60,7 @@ class PasswordChangeForm(FlaskForm):
     """A staff member changes their own password."""
 
     current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
-    new = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=200)])
+    new = PasswordField("New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=MAX_PASSWORD)])
     confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("new", message="The two passwords differ.")])
+                            validators=[DataRequired(), Length(max=MAX_PASSWORD),
+                                        EqualTo("new", message="The two passwords differ.")])

@@ -25,10 +25,15 @@ def latest(session, article_id):
 
 def record(session, article, author=None, note="", source="editor"):
     """Add a revision holding the article's current fields; the caller commits."""
+    return record_data(session, article, to_data(article), author, note, source)
+
+
+def record_data(session, article, data, author=None, note="", source="editor"):
+    """Add a revision of the article holding `data` (a proposal: not the article's current
+    fields); the caller commits."""
     session.flush()
     number = (session.scalar(select(func.max(ArticleRevision.number))
                              .where(ArticleRevision.article_id == article.id)) or 0) + 1
-    data = to_data(article)
     revision = ArticleRevision(
         article_id=article.id, number=number, article_version=article.version or 0,
         author_id=author.id if author is not None else None, source=source, note=(note or "")[:500],
@@ -64,6 +69,18 @@ def for_version(session, article_id, version):
     return session.scalar(select(ArticleRevision).where(ArticleRevision.article_id == article_id,
                                                         ArticleRevision.article_version == version)
                           .order_by(ArticleRevision.number.desc()).limit(1))
+
+
+PROPOSAL = "proposal"  # the source of a revision that changes a published article once approved
+
+
+def pending(session, article):
+    """The change to a published article that waits for approval (its newest revision, when that
+    is a proposal), or None."""
+    if not article.is_public:
+        return None
+    last = latest(session, article.id)
+    return last if last is not None and last.source == PROPOSAL else None
 
 
 def authors_since_published(session, article_id):

@@ -35,8 +35,10 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def app_config():
-    """Real forms (CSRF on) and indexing on save, as in production."""
-    return {"WTF_CSRF_ENABLED": True, "AUTO_REINDEX": True}
+    """Real forms (CSRF on) and indexing on save, as in production. Playwright's Chromium says
+    HeadlessChrome, which the figures leave out as automation: these tests trust it (a setting
+    made for such cases, README), so that its customers move the ratio as people would."""
+    return {"WTF_CSRF_ENABLED": True, "AUTO_REINDEX": True, "TRUSTED_AGENTS": "HeadlessChrome"}
 
 
 @pytest.fixture
@@ -119,7 +121,7 @@ def screenshot(page, name):
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def login(page, email, password="password123"):
+def login(page, email, password="Amber-Falcon-Ledger-91"):
     """Log a staff member in through the login form."""
     page.goto("/auth/login")
     page.fill("input[name=email]", email)
@@ -129,7 +131,7 @@ def login(page, email, password="password123"):
     assert "/auth/login" not in page.url, page.content()[:2000]
 
 
-def create_staff(app, email, role, password="password123"):
+def create_staff(app, email, role, password="Amber-Falcon-Ledger-91"):
     """Create a staff account directly in the database."""
     from portal import accounts
     from portal.db import get_session

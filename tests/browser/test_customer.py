@@ -60,3 +60,22 @@ def test_ticket_form_without_javascript_search(app, starter, new_page):
                   "Which address goes on the invoice?")
     assert "Invoice question" in page.locator("h1").inner_text()
     screenshot(page, "ticket-form-status")
+
+
+def test_a_one_page_visit_is_confirmed_by_the_beacon(app, starter, new_page):
+    """A reader who lands on an article and leaves is a visit: the page's beacon sends the cookie
+    back, which a script that only fetches the HTML never does."""
+    from sqlalchemy import select
+
+    from portal.tracking.models import Visit
+
+    needs(app, "tracking.beacon")
+    page = new_page()
+    with page.expect_response(re.compile(r"/v\.gif$")):
+        page.goto("/articles/en-faq-reopen")
+    app.extensions["sportello.tracking"].flush()
+    with app.app_context():
+        session = app.extensions["sportello.db"]()
+        flags = [v.flags for v in session.scalars(select(Visit))]
+        session.close()
+    assert flags == [0]

@@ -16,10 +16,14 @@ def test_a_clean_stop_loses_no_view_or_search(home, server_factory, tmp_path):
     servers.sportello(env, "import", tmp_path / "kb")
     # A minute between writes: whatever is in the database afterwards was written by the stop.
     server = server_factory({**env, "SPORTELLO_TRACKING_FLUSH_SECONDS": "60"}, workers=2, threads=4)
+    browser = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"}
+    cookies = []
+    for _ in range(5):  # five visitors, each with the cookie the portal issued (and signed)
+        with urllib.request.urlopen(urllib.request.Request(server.url + "/", headers=browser), timeout=10) as resp:
+            cookies.append(resp.headers["Set-Cookie"].split(";", 1)[0])
     for n in range(40):
         path = "/articles/alpha" if n % 4 else "/search?q=alpha+body"
-        cookie = f"sportello_visitor=shutdown-visitor-{n % 5:04d}"
-        req = urllib.request.Request(server.url + path, headers={"Cookie": cookie})
+        req = urllib.request.Request(server.url + path, headers={**browser, "Cookie": cookies[n % 5]})
         with urllib.request.urlopen(req, timeout=10) as resp:
             assert resp.status == 200
     db = sqlite3.connect(folder / "sportello.db")

@@ -23,18 +23,18 @@ def test_wrong_password_is_a_form_error(client, login, app):
 def test_login_next_only_local(client, login):
     login("lead")
     client.post("/auth/logout")
-    resp = client.post("/auth/login?next=https://evil.example/", data={"email": "lead@example.com", "password": "password123"})
+    resp = client.post("/auth/login?next=https://evil.example/", data={"email": "lead@example.com", "password": "Amber-Falcon-Ledger-91"})
     assert resp.headers["Location"] == "/"
 
 
 def test_passwords_are_hashed(db_session):
-    user = accounts.create_user(db_session, accounts.NewUser("x@example.com", "agent", "password123"))
-    assert "password123" not in user.password_hash and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+    user = accounts.create_user(db_session, accounts.NewUser("x@example.com", "agent", "Amber-Falcon-Ledger-91"))
+    assert "Amber-Falcon-Ledger-91" not in user.password_hash and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
 
 
 @pytest.mark.parametrize("email,role,password,field", [
-    ("not-an-email", "agent", "password123", "email"),
-    ("a@example.com", "owner", "password123", "role"),
+    ("not-an-email", "agent", "Amber-Falcon-Ledger-91", "email"),
+    ("a@example.com", "owner", "Amber-Falcon-Ledger-91", "role"),
     ("a@example.com", "agent", "short", "password"),
 ])
 def test_create_user_errors(db_session, email, role, password, field):
@@ -44,18 +44,18 @@ def test_create_user_errors(db_session, email, role, password, field):
 
 
 def test_disabled_account_cannot_login_and_token_stops(db_session):
-    accounts.create_user(db_session, accounts.NewUser("d@example.com", "lead", "password123"))
+    accounts.create_user(db_session, accounts.NewUser("d@example.com", "lead", "Amber-Falcon-Ledger-91"))
     token = accounts.create_token(db_session, "d@example.com")
     user = accounts.user_for_token(db_session, token)
     assert user is not None
     user.active = False
     db_session.commit()
-    assert accounts.authenticate(db_session, "d@example.com", "password123") is None
+    assert accounts.authenticate(db_session, "d@example.com", "Amber-Falcon-Ledger-91") is None
     assert accounts.user_for_token(db_session, token) is None
 
 
 def test_revoked_token(db_session):
-    accounts.create_user(db_session, accounts.NewUser("r@example.com", "lead", "password123"))
+    accounts.create_user(db_session, accounts.NewUser("r@example.com", "lead", "Amber-Falcon-Ledger-91"))
     token = accounts.create_token(db_session, "r@example.com")
     assert accounts.revoke_tokens(db_session, "r@example.com") == 1
     assert accounts.user_for_token(db_session, token) is None

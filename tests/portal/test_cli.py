@@ -24,10 +24,10 @@ def test_import_reports_and_exit_code(runner, make_article, app):
 
 
 def test_user_create_and_token(runner, db_session):
-    result = runner.invoke(args=["user", "create", "--email", "Lead@Example.com", "--role", "lead", "--password", "longenough"])
+    result = runner.invoke(args=["user", "create", "--email", "Lead@Example.com", "--role", "lead", "--password", "Velvet-Compass-Orchard-3"])
     assert result.exit_code == 0, result.output
     assert db_session.scalar(select(User).where(User.email == "lead@example.com")).role == "lead"
-    dup = runner.invoke(args=["user", "create", "--email", "lead@example.com", "--role", "lead", "--password", "longenough"])
+    dup = runner.invoke(args=["user", "create", "--email", "lead@example.com", "--role", "lead", "--password", "Velvet-Compass-Orchard-3"])
     assert dup.exit_code != 0 and "already exists" in dup.output
     token = runner.invoke(args=["token", "create", "--email", "lead@example.com"]).output.strip()
     assert token.startswith("sp_")

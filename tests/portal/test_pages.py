@@ -83,11 +83,13 @@ def test_language_choice_order(client, kb):
     assert '<html lang="it">' in client.get("/", headers={"Accept-Language": "ro"}).get_data(as_text=True)
 
 
-def test_visitor_cookie_set_once(client):
-    resp = client.get("/")
-    assert any(h.startswith("sportello_visitor=") for h in resp.headers.getlist("Set-Cookie"))
-    again = client.get("/")
-    assert not any(h.startswith("sportello_visitor=") for h in again.headers.getlist("Set-Cookie"))
+def test_visitor_cookie_set_when_issued_and_when_first_sent_back(client):
+    def sets_cookie(resp):
+        return any(h.startswith("sportello_visitor=") for h in resp.headers.getlist("Set-Cookie"))
+
+    assert sets_cookie(client.get("/"))  # issued
+    assert sets_cookie(client.get("/"))  # sent back: the same id, now marked as kept
+    assert not sets_cookie(client.get("/")) and not sets_cookie(client.get("/faq"))
 
 
 def test_security_headers(client):

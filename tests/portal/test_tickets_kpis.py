@@ -129,4 +129,5 @@ def test_kpi_page_and_csv(app, client):
                                                               "end": "2026-03-02"}).text.splitlines()
     assert agents[0].startswith("agent,label,volume,backlog") and len(agents) == 4
     assert lead.get("/agent/kpis/export.csv", query_string={"table": "nope"}).status_code == 400
-    assert lead.get("/agent/kpis/", query_string={"start": "garbage"}).status_code == 200
+    resp = lead.get("/agent/kpis/", query_string={"start": "garbage"})  # the last 30 days, and the field named
+    assert resp.status_code == 400 and "YYYY-MM-DD" in resp.get_data(as_text=True)

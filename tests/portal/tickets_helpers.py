@@ -24,7 +24,7 @@ class Clock:
         return self.now
 
 
-def staff_client(app, role, email=None, password="password123", name=""):
+def staff_client(app, role, email=None, password="Amber-Falcon-Ledger-91", name=""):
     """Create an account (if missing) and return a test client logged in with it."""
     from portal import accounts
     from portal.db import get_session
@@ -51,7 +51,7 @@ def bearer(app, role, email=None):
     with app.app_context():
         session = get_session()
         if session.scalar(select(User).where(User.email == email)) is None:
-            accounts.create_user(session, accounts.NewUser(email=email, role=role, password="password123"))
+            accounts.create_user(session, accounts.NewUser(email=email, role=role, password="Amber-Falcon-Ledger-91"))
         token = accounts.create_token(session, email, "test")
     return {"Authorization": f"Bearer {token}"}
 

@@ -135,14 +135,18 @@ def test_distance_counts_an_adjacent_swap_as_one_edit():
 def test_segment_files_are_not_copied_and_threads_read_their_own_position(tmp_path):
     import sys
 
-    from whoosh.filedb import compound
+    import mmap
+
+    from whoosh.filedb import compound, structfile
 
     from search import mapped
     kb = KeywordBackend(tmp_path / "k")
     kb.rebuild(_docs(400))
     queries = [" ".join(random.Random(i).sample(WORDS, 3)) for i in range(40)]
     want = {q: [r[:2] for r in kb.scored(q, limit=10)[0]] for q in queries}
-    assert compound.BufferFile is mapped.MappedFile
+    postings = kb._get_searcher().reader()._terms._postfile
+    assert isinstance(postings, mapped.MappedFile) and isinstance(postings._buf.obj, mmap.mmap)
+    assert compound.BufferFile is structfile.BufferFile      # Whoosh's own module is untouched
     shared = KeywordBackend(tmp_path / "k")
     shared._arrays = bm25.SegmentArrays(cached_postings=0)  # every search reads the files
     errors, wrong = [], []

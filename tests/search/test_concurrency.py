@@ -59,3 +59,37 @@ def test_waiting_writer_times_out_with_index_busy(tmp_path):
             pass
     release.set()
     t.join()
+
+
+def test_the_holding_thread_may_take_the_lock_again(tmp_path):
+    from search.locks import write_lock
+    path = str(tmp_path / "lock")
+    with write_lock(path, 1):
+        with write_lock(path, 0.2):      # rebuild() -> clear() nests like this
+            pass
+
+
+def _hold_forever(path, ready):
+    from search.locks import write_lock
+    with write_lock(path, 5):
+        ready.set()
+        import time
+        time.sleep(60)
+
+
+def test_a_killed_holder_releases_the_lock(tmp_path):
+    from search.base import IndexBusy
+    from search.locks import write_lock
+    path = str(tmp_path / "lock")
+    ctx = mp.get_context("fork")
+    ready = ctx.Event()
+    proc = ctx.Process(target=_hold_forever, args=(path, ready))
+    proc.start()
+    assert ready.wait(10)
+    with pytest.raises(IndexBusy, match="lock"):
+        with write_lock(path, 0.1):
+            pass
+    proc.kill()
+    proc.join(10)
+    with write_lock(path, 5):
+        pass

@@ -25,9 +25,9 @@ def _staff_client(app, role):
 
     email = f"{role}@example.com"
     with app.app_context():
-        accounts.create_user(get_session(), accounts.NewUser(email, role, "password123"))
+        accounts.create_user(get_session(), accounts.NewUser(email, role, "Amber-Falcon-Ledger-91"))
     client = app.test_client()
-    assert client.post("/auth/login", data={"email": email, "password": "password123"}).status_code == 302
+    assert client.post("/auth/login", data={"email": email, "password": "Amber-Falcon-Ledger-91"}).status_code == 302
     return client
 
 
@@ -104,7 +104,7 @@ def test_api_tokens_are_stored_hashed(app):
 
     with app.app_context():
         session = get_session()
-        accounts.create_user(session, accounts.NewUser("lead@example.com", "lead", "password123"))
+        accounts.create_user(session, accounts.NewUser("lead@example.com", "lead", "Amber-Falcon-Ledger-91"))
         token = accounts.create_token(session, "lead@example.com")
         rows = session.scalars(select(ApiToken)).all()
     assert len(rows) == 1
@@ -117,7 +117,7 @@ def test_revoked_tokens_stop_working(app, runner):
     from portal.db import get_session
 
     with app.app_context():
-        accounts.create_user(get_session(), accounts.NewUser("lead@example.com", "lead", "password123"))
+        accounts.create_user(get_session(), accounts.NewUser("lead@example.com", "lead", "Amber-Falcon-Ledger-91"))
     token = runner.invoke(args=["token", "create", "--email", "lead@example.com"]).output.strip()
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
@@ -133,7 +133,7 @@ def test_tokens_carry_their_role(app, runner):
     from portal.db import get_session
 
     with app.app_context():
-        accounts.create_user(get_session(), accounts.NewUser("agent@example.com", "agent", "password123"))
+        accounts.create_user(get_session(), accounts.NewUser("agent@example.com", "agent", "Amber-Falcon-Ledger-91"))
         token = accounts.create_token(get_session(), "agent@example.com")
     client = app.test_client()
     resp = client.get("/api/metrics/self-service", headers={"Authorization": f"Bearer {token}"})

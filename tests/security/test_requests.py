@@ -48,7 +48,7 @@ def _cookies(resp):
 def test_cookies_are_httponly_and_lax_but_not_secure_over_http(client, login):
     login("admin")
     resp = client.get("/?lang=it")
-    resp2 = client.post("/auth/login", data={"email": "admin@example.com", "password": "password123"})
+    resp2 = client.post("/auth/login", data={"email": "admin@example.com", "password": "Amber-Falcon-Ledger-91"})
     cookies = _cookies(resp) + _cookies(resp2)
     assert cookies
     for cookie in cookies:
@@ -62,8 +62,8 @@ def test_every_cookie_is_secure_over_https(app):
     from portal.db import get_session
 
     with app.app_context():
-        accounts.create_user(get_session(), accounts.NewUser("admin@example.com", "admin", "password123"))
-    resp = client.post("/auth/login", data={"email": "admin@example.com", "password": "password123"},
+        accounts.create_user(get_session(), accounts.NewUser("admin@example.com", "admin", "Amber-Falcon-Ledger-91"))
+    resp = client.post("/auth/login", data={"email": "admin@example.com", "password": "Amber-Falcon-Ledger-91"},
                        base_url="https://localhost")
     home = client.get("/?lang=ro", base_url="https://localhost")
     cookies = _cookies(resp) + _cookies(home)

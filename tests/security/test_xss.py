@@ -188,8 +188,8 @@ def _login_as(app, client, role):
     email = f"{role}@example.com"
     with app.app_context():
         if get_session().scalar(select(User).where(User.email == email)) is None:
-            accounts.create_user(get_session(), accounts.NewUser(email, role, "password123"))
-    assert client.post("/auth/login", data={"email": email, "password": "password123"}).status_code == 302
+            accounts.create_user(get_session(), accounts.NewUser(email, role, "Amber-Falcon-Ledger-91"))
+    assert client.post("/auth/login", data={"email": email, "password": "Amber-Falcon-Ledger-91"}).status_code == 302
 
 
 def test_leads_pages_show_customer_queries_inertly(app, client, login):

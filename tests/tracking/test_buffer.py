@@ -17,7 +17,7 @@ class SlowWrites(EventBuffer):
         super().__init__(sessions=None, interval=3600)
         self.written, self.started, self.release = [], threading.Event(), threading.Event()
 
-    def _write(self, steps, views):
+    def _write(self, steps):
         self.started.set()
         assert self.release.wait(10), "the batch was never released"
         self.written.append(sorted({s.visitor_id for s in steps}))

@@ -87,8 +87,21 @@ def test_a_lost_race_for_the_visit_is_retried_in_its_savepoint(app, client, monk
     assert tickets == 1 and len(events) == 1 and escalated == 1
 
 
-@pytest.mark.parametrize("user_agent", ["Googlebot/2.1 (+http://www.google.com/bot.html)"])
-def test_a_bot_ticket_is_kept_apart_from_the_visits(app, client, user_agent):
+@pytest.mark.parametrize("user_agent", ["Googlebot/2.1 (+http://www.google.com/bot.html)", "curl/8.5.0"])
+def test_a_scripted_ticket_is_kept_but_its_visit_is_left_out_of_the_figures(app, client, user_agent):
+    from portal import metrics
+    from portal.tracking.integrity import AUTOMATED
+
     resp = client.post("/api/tickets", json=TICKET, headers={"User-Agent": user_agent})
     assert resp.status_code == 201
-    assert _counts(app) == (1, [], 0)
+    tickets, events, _ = _counts(app)
+    assert tickets == 1 and len(events) == 1
+    with app.app_context():
+        session = app.extensions["sportello.db"]()
+        visit = session.scalars(select(Visit)).one()
+        assert visit.flags & AUTOMATED
+        day = visit.started_at.date()
+        figures = metrics.self_service(session, day, day, visit.started_at).as_dict()
+        session.close()
+    assert (figures["escalated"], figures["tickets"], figures["excluded_visits"]) == (0, 0, 1)
+    assert figures["excluded_by_reason"]["automated"] == 1

@@ -7,23 +7,38 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select
 
+from portal.tracking.integrity import TRUSTED, BurstRule, Origin
 from portal.tracking.models import ArticleDay, DayTotals, Event, QueryDay, Visit, Vote
 from portal.tracking.service import EventData, Step, add_events, record_batch, record_events
 from tests.threads import run_together
-from tests.tracking.helpers import D
+from tests.tracking.helpers import D, signed_cookie
 
 TABLES = (Event, Vote, Visit, DayTotals, ArticleDay, QueryDay)
 
 
-def _journeys(seed):
-    """A shuffled day of 6 visitors: searches, clicks and views, now and then a vote or a ticket,
-    with gaps over 30 minutes and a midnight in between."""
-    rng = random.Random(seed)
+def _origin(rng, visitor, seen):
+    """How the request layer judged a step: a few scripted ones, first requests without the cookie
+    back, addresses shared so that bursts happen (BURST)."""
+    first = visitor not in seen
+    seen.add(visitor)
+    return Origin(confirmed=not first or rng.random() < 0.6, automated=rng.random() < 0.05,
+                  address=f"address-{int(visitor[8:12]) % 3}")
+
+
+BURST = BurstRule(((2, timedelta(hours=1)),))
+
+
+def _journeys(seed, origins=False):
+    """A shuffled day of 6 visitors (more with origins): searches, clicks and views, now and then a
+    vote or a ticket, with gaps over 30 minutes and a midnight in between; with origins, the steps
+    carry how they were judged, and some are only the beacon confirming a visit."""
+    rng, seen = random.Random(seed), set()
+    visitors = 12 if origins else 6
     queries = ["reset password", "Reset  Password", "fattura", "sla", "nothing here"]
     steps, at, searched = [], D + timedelta(hours=21), {}
     for _ in range(160):
         at += timedelta(minutes=rng.choice([0, 1, 2, 5, 12, 40]), seconds=rng.randrange(60))
-        visitor = f"visitor-{rng.randrange(6):04d}-xxxxxxxxxxxx"
+        visitor = f"visitor-{rng.randrange(visitors):04d}-xxxxxxxxxxxx"
         query = searched.get(visitor) if searched.get(visitor) and rng.random() < 0.7 else rng.choice(queries)
         searched[visitor] = query
         roll = rng.random()
@@ -40,7 +55,9 @@ def _journeys(seed):
                                 helpful=rng.choice([True, False]), locale="it"),)
         else:
             events = (EventData(kind="ticket_opened", ticket_ref=f"SP-{rng.randrange(10**6)}", locale="it"),)
-        steps.append(Step(visitor, events, at))
+        if origins and rng.random() < 0.1:
+            events = ()  # the beacon
+        steps.append(Step(visitor, events, at, _origin(rng, visitor, seen) if origins else TRUSTED))
     return steps
 
 
@@ -65,13 +82,16 @@ def _clear(session):
     session.commit()
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("seed, origins", [(1, False), (2, False), (3, False), (4, True), (6, True), (7, True)])
 @pytest.mark.parametrize("single", ["record_events", "add_events"])
-def test_batches_give_the_rows_of_one_event_at_a_time(db_session, seed, single):
-    steps = _journeys(seed)
+def test_batches_give_the_rows_of_one_event_at_a_time(db_session, seed, origins, single):
+    steps = _journeys(seed, origins)
+    burst = BURST if origins else None
     for step in steps:
-        record_events(db_session, step.visitor_id, list(step.events), step.at)
+        record_events(db_session, step.visitor_id, list(step.events), step.at, step.origin, burst)
     expected = _snapshot(db_session)
+    if origins:  # every rule of portal.tracking.integrity had a say
+        assert {v["flags"] for v in expected["visits"]} >= {0, 2, 4}
     assert expected["events"] and any(e["clicked"] for e in expected["events"])
     assert len({(v["visitor_id"]) for v in expected["visits"]}) < len(expected["visits"])  # gaps opened visits
     _clear(db_session)
@@ -81,19 +101,19 @@ def test_batches_give_the_rows_of_one_event_at_a_time(db_session, seed, single):
         if all(e.kind in ("search", "click", "view") for e in step.events):
             pending.append(step)
             if len(pending) >= rng.randint(1, 12):
-                record_batch(db_session, pending)
+                record_batch(db_session, pending, burst)
                 pending = []
         else:  # what the portal does: the queue first, then the vote or ticket on its own
             if pending:
-                record_batch(db_session, pending)
+                record_batch(db_session, pending, burst)
                 pending = []
             if single == "add_events":  # a ticket's event, inside the ticket's transaction
-                add_events(db_session, step.visitor_id, list(step.events), step.at)
+                add_events(db_session, step.visitor_id, list(step.events), step.at, step.origin, burst)
                 db_session.commit()
             else:
-                record_events(db_session, step.visitor_id, list(step.events), step.at)
+                record_events(db_session, step.visitor_id, list(step.events), step.at, step.origin, burst)
     if pending:
-        record_batch(db_session, pending)
+        record_batch(db_session, pending, burst)
     assert _snapshot(db_session) == expected
 
 
@@ -135,7 +155,7 @@ def test_buffered_views_are_all_counted_after_a_flush(app, article):
 
     def visitor(n):
         client = app.test_client()
-        client.set_cookie("sportello_visitor", f"buffered-visitor-{n:06d}")
+        client.set_cookie("sportello_visitor", signed_cookie(app, f"buffered-visitor-{n:06d}"))
         for _ in range(25):
             if client.get("/articles/alpha").status_code != 200:
                 errors.append(n)
@@ -180,7 +200,7 @@ def test_a_vote_writes_its_own_visit_first_and_leaves_the_others_queued(app, art
     with app.app_context():
         (visit,) = get_session().scalars(select(Visit)).all()
         assert (visit.views, visit.negative) == (1, 1)
-    assert app.extensions["sportello.tracking"].pending() == 3  # the other visitor's step, two view counts
+    assert app.extensions["sportello.tracking"].pending() == 1  # the other visitor's step
 
 
 def test_a_limited_visit_context_is_the_start_of_the_full_one(db_session):

@@ -147,7 +147,7 @@ def lead_token(app):
     from portal.db import get_session
 
     with app.app_context():
-        accounts.create_user(get_session(), accounts.NewUser(email="boss@example.com", role="lead", password="password123"))
+        accounts.create_user(get_session(), accounts.NewUser(email="boss@example.com", role="lead", password="Amber-Falcon-Ledger-91"))
         return accounts.create_token(get_session(), "boss@example.com")
 
 
@@ -197,7 +197,7 @@ def test_agents_cannot_read_the_metrics(app):
     from portal.db import get_session
 
     with app.app_context():
-        accounts.create_user(get_session(), accounts.NewUser(email="a@example.com", role="agent", password="password123"))
+        accounts.create_user(get_session(), accounts.NewUser(email="a@example.com", role="agent", password="Amber-Falcon-Ledger-91"))
         token = accounts.create_token(get_session(), "a@example.com")
     resp = app.test_client().get("/api/metrics/self-service", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 403

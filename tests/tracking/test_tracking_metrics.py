@@ -63,14 +63,30 @@ def test_outcomes(journey, db_session):
         "from": "2026-03-10", "to": "2026-03-10",
         "visits": 8, "self_served": 2, "self_served_inferred": 1, "escalated": 2, "tickets": 2,
         "self_service_ratio": 1.0, "self_service_ratio_with_inferred": 1.5,
-        "deflection_rate": 0.5, "self_served_inferred_pending": 0,
+        "deflection_rate": 0.5, "self_served_inferred_pending": 0, "excluded_visits": 0,
+        "excluded_by_reason": {"automated": 0, "burst": 0, "vote_without_view": 0, "no_cookie": 0},
     }
 
 
 def test_vote_without_a_view_is_not_self_service(journey, db_session):
     j = journey()
     j.vote(at(10), "a", helpful=True)
-    assert figures(db_session)["self_served"] == 0
+    out = figures(db_session)
+    assert (out["self_served"], out["visits"], out["excluded_visits"]) == (0, 0, 1)
+    assert out["excluded_by_reason"]["vote_without_view"] == 1
+
+
+def test_a_vote_counts_only_on_an_article_the_visitor_viewed(journey, db_session):
+    j = journey()
+    j.view(at(10), "a")
+    j.vote(at(10, 5), "b", helpful=True)  # never read b: the whole visit is left out
+    out = figures(db_session)
+    assert (out["self_served"], out["self_served_inferred"], out["visits"], out["excluded_visits"]) == (0, 0, 0, 1)
+    later = journey()
+    later.view(at(11), "c")
+    later.view(at(13), "d")  # a new visit of the same visitor: a vote on c still counts (viewed within 24 h)
+    later.vote(at(13, 1), "c", helpful=True)
+    assert figures(db_session)["self_served"] == 1
 
 
 def test_inferred_while_young_until_a_ticket_turns_it_off(journey, db_session):

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import write_article
+from tests.tracking.helpers import as_visitor, cookie_visitor
 
 
 @pytest.fixture
@@ -54,6 +55,7 @@ def test_ticket_link_after_no_when_tickets_are_installed(app, client, article):
 
 
 def test_feedback_form_answers_json_for_the_script(client, article):
+    client.get("/articles/alpha")
     resp = client.post("/articles/alpha/feedback", data={"helpful": "yes"}, headers={"Accept": "application/json"})
     assert resp.status_code == 200 and resp.get_json()["helpful"] is True
     assert client.post("/articles/alpha/feedback", data={}).status_code == 400
@@ -63,6 +65,7 @@ def test_feedback_form_answers_json_for_the_script(client, article):
 def test_one_standing_vote_per_visitor_and_article(app, client, article):
     from portal.tracking.models import Vote
 
+    client.get("/api/articles/alpha")
     for helpful in (True, False, True):
         assert client.post("/api/articles/alpha/feedback", json={"helpful": helpful}).status_code == 201
     assert [v.helpful for v in rows(app, Vote)] == [True]
@@ -85,15 +88,24 @@ def test_feedback_api_needs_json_and_a_published_article(client, article):
     assert resp.status_code == 404 and resp.get_json()["fields"]
 
 
-def test_bots_are_recorded_apart(app, client, article):
-    from portal.tracking.models import BotHit, Event
+@pytest.mark.parametrize("agent", ["Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+                                   "python-requests/2.32.3", ""])
+def test_scripted_clients_are_left_out_of_the_figures(app, client, article, agent):
+    from portal.models import Article
+    from portal.tracking.integrity import AUTOMATED
+    from portal.tracking.models import Event, QueryDay, Visit
 
-    bot = {"User-Agent": "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"}
+    bot = {"User-Agent": agent}
+    client.get("/", headers=bot)
     client.get("/articles/alpha", headers=bot)
+    client.get("/api/search", query_string={"q": "planted query"}, headers=bot)
     resp = client.post("/api/articles/alpha/feedback", json={"helpful": True}, headers=bot)
-    assert resp.status_code == 201 and resp.get_json()["recorded"] is False
-    assert rows(app, Event) == []
-    assert [h.kind for h in rows(app, BotHit)] == ["view", "feedback"]
+    assert resp.status_code == 201
+    assert sorted(e.kind for e in rows(app, Event))[-2:] == ["search", "view"]
+    (visit,) = rows(app, Visit)
+    assert visit.flags & AUTOMATED
+    assert [q for q in rows(app, QueryDay) if q.searches] == []  # no planted query in the search report
+    assert [a.views for a in rows(app, Article)] == [0]  # nor in the popular articles
 
 
 def test_a_recording_failure_never_breaks_the_page(app, client, article, monkeypatch, caplog):
@@ -112,15 +124,11 @@ def test_a_recording_failure_never_breaks_the_page(app, client, article, monkeyp
 
 
 def test_visit_context_for_tickets(app, client, article):
-    from flask import g
-
     from portal import tracking
 
     client.get("/articles/alpha?q=reset&pos=2")
     client.post("/api/articles/alpha/feedback", json={"helpful": False, "reason": "old"})
-    visitor = client.get_cookie("sportello_visitor").value
-    with app.test_request_context():
-        g.visitor_id = visitor
+    with as_visitor(app, cookie_visitor(client)):
         context = tracking.visit_context()
     assert context["articles"] == ["alpha"]
     assert context["article_titles"] == {"alpha": "Reset your password"}
@@ -154,13 +162,10 @@ def test_dashboard_pages_and_every_csv(app, client, login, article):
 
 
 def test_gaps_page_groups_failed_queries(app, client, login):
-    from flask import g
-
     from portal import tracking
 
     for query, results in (("reset password", 0), ("reset my password", 0), ("fattura elettronica", 0)):
-        with app.test_request_context():
-            g.visitor_id = "visitor-gaps-0000000"
+        with as_visitor(app, "visitor-gaps-0000000"):
             tracking.record_search(query, results, mode="hybrid")
     login("lead")
     page = client.get("/leads/gaps").get_data(as_text=True)
@@ -170,12 +175,9 @@ def test_gaps_page_groups_failed_queries(app, client, login):
 
 
 def test_csv_cells_cannot_run_formulas(app, client, login):
-    from flask import g
-
     from portal import tracking
 
-    with app.test_request_context():
-        g.visitor_id = "visitor-csv-00000000"
+    with as_visitor(app, "visitor-csv-00000000"):
         tracking.record_search("=HYPERLINK(1)", 0)
     login("lead")
     csv = client.get("/leads/export/top-queries.csv").get_data(as_text=True)

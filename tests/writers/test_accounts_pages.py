@@ -77,18 +77,18 @@ def test_password_change(client, login):
     login("agent")
     resp = client.post("/account/password", data={"current": "wrong-one", "new": "brand-new-pass", "confirm": "brand-new-pass"})
     assert resp.status_code == 400 and "current password is wrong" in resp.get_data(as_text=True)
-    resp = client.post("/account/password", data={"current": "password123", "new": "brand-new-pass", "confirm": "other-pass-x"})
+    resp = client.post("/account/password", data={"current": "Amber-Falcon-Ledger-91", "new": "brand-new-pass", "confirm": "other-pass-x"})
     assert resp.status_code == 400 and "The two passwords differ." in resp.get_data(as_text=True)
-    resp = client.post("/account/password", data={"current": "password123", "new": "brand-new-pass", "confirm": "brand-new-pass"})
+    resp = client.post("/account/password", data={"current": "Amber-Falcon-Ledger-91", "new": "brand-new-pass", "confirm": "brand-new-pass"})
     assert resp.status_code == 302
     client.post("/auth/logout")
-    assert client.post("/auth/login", data={"email": "agent@example.com", "password": "password123"}).status_code == 400
+    assert client.post("/auth/login", data={"email": "agent@example.com", "password": "Amber-Falcon-Ledger-91"}).status_code == 400
     assert client.post("/auth/login", data={"email": "agent@example.com", "password": "brand-new-pass"}).status_code == 302
 
 
 def test_user_commands(runner, app):
-    runner.invoke(args=["user", "create", "--email", "w@example.com", "--role", "writer", "--password", "password123"])
-    runner.invoke(args=["user", "create", "--email", "a@example.com", "--role", "admin", "--password", "password123"])
+    runner.invoke(args=["user", "create", "--email", "w@example.com", "--role", "writer", "--password", "Amber-Falcon-Ledger-91"])
+    runner.invoke(args=["user", "create", "--email", "a@example.com", "--role", "admin", "--password", "Amber-Falcon-Ledger-91"])
     out = runner.invoke(args=["user", "list"]).output
     assert re.search(r"w@example.com\s+writer\s+active", out)
     assert runner.invoke(args=["user", "disable", "--email", "w@example.com"]).exit_code == 0

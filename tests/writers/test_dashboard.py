@@ -30,7 +30,8 @@ def test_not_helpful_votes_and_content_gaps(client, login, create_draft, app):
     with app.app_context():
         session = get_session()
         for n in range(3):
-            record_events(session, f"v{n}", [EventData(kind="feedback", article="en-bad", helpful=False)], now)
+            record_events(session, f"v{n}", [EventData(kind="view", article="en-bad"),
+                                             EventData(kind="feedback", article="en-bad", helpful=False)], now)
         record_events(session, "v9", [EventData(kind="search", query="refund for a late order", results=0)], now)
         record_events(session, "v8", [EventData(kind="search", query="refund for a late order", results=0)], now)
     board = client.get("/write/").get_data(as_text=True)

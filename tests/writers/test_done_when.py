@@ -58,6 +58,12 @@ def test_writer_drafts_admin_publishes_history_translation_export(app, client, l
     assert "Every translation is up to date" in client.get("/write/").get_data(as_text=True)
     client.post(f"/write/{article_id}/edit", data=form(title="Refund policy", slug="en-refunds", concept="refunds",
                                                        body=body.replace("30", "21"), version="4"))
+    # a writer's edit of a published article waits for approval (issue 16): nothing changed yet
+    assert "14 days" in client.get("/articles/en-refunds").get_data(as_text=True)
+    assert "Every translation is up to date" in client.get("/write/").get_data(as_text=True)
+    login("admin")
+    status_step(client, article_id, "publish", 5)
+    assert "21 days" in client.get("/articles/en-refunds").get_data(as_text=True)
     stale = client.get("/write/").get_data(as_text=True).split("Stale translations")[1]
     assert "Rimborsi" in stale
 
