@@ -7,10 +7,12 @@ for each article, the better confidence of the two searches holds up in both cas
 subject alone misses the first and subject + body is diluted by the second
 (bench/contact_protocol.py; docs/search-suggestions.md has the figures).
 
-Nothing is shown unless the search believes it has an answer (`answered`, the operating point
-of the search page, so the form and the "no article answers this" page agree), and after the
-first only articles whose confidence reaches SHOWN_FLOOR: the customer is about to write to a
-person, and a list of near misses would only delay them.
+Nothing is shown unless the search believes it has an answer (`answered`, the search page's
+operating point) or its best article's confidence reaches MAY_ANSWER; after the first, only
+articles whose confidence reaches SHOWN_FLOOR. The search page's point is set to refuse most
+near misses; here a customer is about to write to a person, and an article with a fair chance of
+answering is worth a glance, while gibberish and everyday questions still get nothing
+(bench/contact_protocol.py; chosen on the tuning splits, docs/search-suggestions.md).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from dataclasses import dataclass, replace
 
 MAX_SUGGESTIONS = 5
 FETCH = 10                 # results looked at per search, before the confidence cut
+MAY_ANSWER = 0.3           # best confidence that makes a search count although it did not answer
 SHOWN_FLOOR = 0.1          # confidence a result after the first needs to be shown
 BODY_MIN_WORDS = 2         # a body shorter than this adds nothing to search on
 
@@ -62,11 +65,12 @@ def suggest(service, subject: str, body: str = "", locale: str | None = None,
 
 
 def select(answers, locale: str | None = None, limit: int = MAX_SUGGESTIONS) -> Suggestions:
-    """The suggestions from the Answers of one or more searches: those that answered, each
-    concept once with its best confidence, cut at the floor, the visitor's language first."""
+    """The suggestions from the Answers of one or more searches: those that answered (or
+    nearly), each concept once with its best confidence, cut at the floor, the visitor's
+    language first."""
     best: dict[str, object] = {}
     for answer in answers:
-        if not answer.answered:
+        if not answer.answered and max((r.confidence for r in answer.rows), default=0.0) < MAY_ANSWER:
             continue
         for row in answer.rows:
             key = f"concept:{row.concept}" if row.concept else f"slug:{row.slug}"
