@@ -29,6 +29,9 @@ DEFAULTS = {
     "TICKET_AUTOCLOSE_DAYS": 7,  # solved tickets close after this many days (sportello tickets close-solved)
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     "SEARCH_QUERY_MAX": 200,
+    # Where embedded passages and queries are kept by text (shared by the workers, kept across
+    # restarts and reindexes); empty: HOME/search/embedding-cache.
+    "EMBEDDING_CACHE_DIR": "",
     "AUTO_REINDEX": True,
     # Views, clicks and searches are written in batches this often (portal.tracking.buffer);
     # 0 writes each request's events before it returns.

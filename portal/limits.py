@@ -52,6 +52,7 @@ ENDPOINTS = {
     "search.search_page": (Rule("search"),),
     "search.api_search": (Rule("search"),),
     "search.api_suggest": (Rule("suggest"),),
+    "tickets_api.suggest": (Rule("search"),),  # a whole search per call, like /api/search
     "tracking.feedback": (Rule("feedback", POST),),
     "tracking_api.feedback": (Rule("feedback", POST),),
     "tickets.new": (Rule("tickets", POST),),

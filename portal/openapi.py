@@ -45,6 +45,9 @@ SCHEMAS = {
                           results={"type": "array", "items": {"$ref": "#/components/schemas/SearchHit"}}),
     "Suggestions": _obj(["suggestions"], suggestions={"type": "array", "items": _obj(
         ["slug", "title", "url"], slug=STR, title=STR, url=STR, locale=STR)}),
+    "TicketSuggestions": _obj(["answered", "suggestions"], answered=BOOL, suggestions={"type": "array", "items": _obj(
+        ["slug", "title", "url", "snippet", "confidence"], slug=STR, title=STR, url=STR, snippet=STR, locale=STR,
+        confidence={"type": "number", "minimum": 0, "maximum": 1})}),
     "Article": _obj(["slug", "title", "locale", "category", "html", "updated_at", "translations"],
                     slug=STR, title=STR, locale=STR, category=STR, tags={"type": "array", "items": STR},
                     concept={"type": "string", "nullable": True}, summary=STR, html=STR, url=STR,
@@ -100,10 +103,11 @@ PATHS = {
         "responses": {"200": _json({"$ref": "#/components/schemas/SearchResults"}), **_errors(400, 429)},
     }},
     "/api/suggest": {"get": {
-        "summary": "Search-as-you-type suggestions for a prefix",
+        "summary": "Search-as-you-type: titles holding the typed words (the last one as a prefix), one per concept",
         "operationId": "suggest",
-        "parameters": [_query("q", {"type": "string", "maxLength": 200}, "a prefix"),
-                       _query("locale", {"type": "string", "maxLength": 8}, "it, ro, en")],
+        "parameters": [_query("q", {"type": "string", "maxLength": 200}, "what was typed"),
+                       _query("locale", {"type": "string", "maxLength": 8},
+                              "the visitor's language (it, ro, en; default: the UI's): its titles first")],
         "responses": {"200": _json({"$ref": "#/components/schemas/Suggestions"}), **_errors(400, 429)},
     }},
     "/api/articles/{slug}": {"get": {
@@ -128,6 +132,14 @@ PATHS = {
             "schema": {"$ref": "#/components/schemas/NewTicket"}}}},
         "responses": {"201": _json({"$ref": "#/components/schemas/TicketCreated"}, "Created"),
                       **_errors(400, 413, 415, 422, 429)},
+    }},
+    "/api/tickets/suggest": {"get": {
+        "summary": "Articles that may answer the ticket being written (the contact form; records no search)",
+        "operationId": "suggestForTicket",
+        "parameters": [_query("subject", {"type": "string", "maxLength": 200}, "longer text is cut"),
+                       _query("body", {"type": "string", "maxLength": 10000}, "optional; longer text is cut"),
+                       _query("locale", {"type": "string", "maxLength": 8}, "it, ro, en (default: the UI's)")],
+        "responses": {"200": _json({"$ref": "#/components/schemas/TicketSuggestions"}), **_errors(400, 429)},
     }},
     "/api/tickets/status/{token}": {"get": {
         "summary": "A ticket's public thread, by the token of its status page",

@@ -7,6 +7,7 @@ rebuilt or patched if it is missing, stale, unreadable or built with another enc
 """
 from __future__ import annotations
 
+import html
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -87,6 +88,7 @@ class SearchService:
             raise ValueError(f"SEARCH_BACKEND={self.mode!r}: choose one of {', '.join(MODES)}")
         self.path = Path(app.config["HOME"]) / "search"
         self.encoder = app.config.get("EMBEDDING_MODEL") or "e5-small-nano"
+        self.cache_dir = app.config.get("EMBEDDING_CACHE_DIR") or str(self.path / "embedding-cache")
         self.query_max = int(app.config.get("SEARCH_QUERY_MAX", 200))
         self.auto = bool(app.config.get("AUTO_REINDEX", True))
         self._backends = {}
@@ -115,7 +117,7 @@ class SearchService:
             return self._backends[mode]
 
     def _options(self) -> dict:
-        return {"encoder": self.encoder, "cache_dir": str(self.path / "embedding-cache")}
+        return {"encoder": self.encoder, "cache_dir": self.cache_dir}
 
     @property
     def writer(self):
@@ -228,7 +230,7 @@ class SearchService:
             window = min(FOLD_WINDOW_MAX, max(FOLD_WINDOW_MIN, 3 * limit * page))
             res: Results = backend.search(text, locale=locale or None, category=category or None,
                                           limit=window, page=1, plausible_only=plausible_only)
-            folded = self._fold(self._rows(res.hits), prefer)
+            folded = self._fold_to_locale(self._rows(res.hits), prefer)
             # Past the window nothing was folded; count those hits as they are.
             total = len(folded) + max(0, res.total - len(res.hits))
             rows = tuple(folded[(page - 1) * limit: page * limit])
@@ -253,15 +255,52 @@ class SearchService:
 
     @staticmethod
     def _fold(rows, prefer) -> list[Row]:
-        """One row per concept, the preferred locale's version shown (search.fold)."""
+        """One row per concept, the preferred locale's version shown where the rows hold it
+        (search.fold)."""
         from search.fold import fold_hits
 
         return [replace(f.hit, also_in=f.also_in) for f in fold_hits(rows, prefer)]
 
-    def suggest(self, prefix, locale=None, limit=8) -> list[Row]:
-        """Titles for search-as-you-type."""
+    def _fold_to_locale(self, rows, prefer) -> list[Row]:
+        """_fold(), then each row still shown in another language whose concept has a
+        published version in `prefer` shows that version instead.
+
+        The rows hold only the results that passed the confidence cut, and a query in one
+        language lends its translations' versions less confidence, so an English visitor's
+        Italian query kept the Italian article and cut the English one; the visitor reads
+        the English one (it inherits the concept's confidence, and the snippet becomes its
+        summary: the matched excerpt is in the other language)."""
+        from portal import db
+        from portal.models import Article, Category
+
+        rows = self._fold(rows, prefer)
+        want = {r.concept for r in rows if r.concept and r.locale != prefer}
+        if not prefer or not want:
+            return rows
+        found = {a.concept: a for a in db.get_session().execute(
+            select(Article.slug, Article.title, Article.locale, Category.slug.label("category"), Article.summary,
+                   Article.concept)
+            .outerjoin(Category, Category.id == Article.category_id)
+            .where(Article.concept.in_(want), Article.locale == prefer, Article.status == "published"))}
+        out = []
+        for r in rows:
+            a = found.get(r.concept) if r.locale != prefer else None
+            if a is None:
+                out.append(r)
+                continue
+            others = ((r.locale, r.slug),) + tuple(x for x in r.also_in if x[1] != a.slug)
+            out.append(replace(r, slug=a.slug, title=a.title, locale=a.locale, category=a.category or "",
+                               url=url_for("kb.article", slug=a.slug), summary=a.summary or "",
+                               snippet=html.escape(a.summary or "", quote=False), also_in=others))
+        return out
+
+    def suggest(self, prefix, prefer=None, limit=8) -> list[Row]:
+        """Titles for search-as-you-type: one per concept, the `prefer` (visitor's) language
+        first; a title in another language only where none in `prefer` matched (its row's
+        locale says which, for a language tag)."""
         self._check_once()
-        return list(self._rows(self.backend("keyword").suggest((prefix or "")[: self.query_max], locale, limit)))
+        hits = self.backend("keyword").suggest((prefix or "")[: self.query_max], None, 2 * limit, prefer)
+        return self._fold(self._rows(hits), prefer)[:limit]
 
     def _rows(self, hits) -> tuple[Row, ...]:
         from portal import db

@@ -142,8 +142,9 @@ class SearchBackend(abc.ABC):
         if progress and not total:
             progress(0, 0)
 
-    def suggest(self, prefix: str, locale: str | None = None, limit: int = 8) -> list[Hit]:
-        """Titles matching a prefix, for search-as-you-type (backends may do better)."""
+    def suggest(self, prefix: str, locale: str | None = None, limit: int = 8, prefer: str | None = None) -> list[Hit]:
+        """Titles matching what was typed, for search-as-you-type, titles in `prefer` first
+        (backends may do better)."""
         return []
 
     def close(self) -> None:

@@ -8,7 +8,9 @@ English or Romanian query still reaches an Italian answer when nothing in its la
 The other versions ride along as `also_in` ("also in: it, ro").
 
 The folded entry takes the place, and the score, of its concept's best-ranked version: a
-concept ranks by how well any of its translations matched.
+concept ranks by how well any of its translations matched. It also takes the best confidence
+of its versions: a translation answers the same question, so an English query that clearly
+matches the English article is answered as clearly by the Romanian one a Romanian reader sees.
 """
 from __future__ import annotations
 
@@ -25,12 +27,15 @@ class Folded:
     also_in: tuple[tuple[str, str], ...] = ()
 
 
-def _with_score(hit: Any, score: float) -> Any:
-    """The hit carrying its concept's best score (frozen dataclasses are copied, not mutated)."""
-    if getattr(hit, "score", score) == score:
-        return hit
-    if dataclasses.is_dataclass(hit):
-        return dataclasses.replace(hit, score=score)
+def _with_best(hit: Any, members: list[Any]) -> Any:
+    """The hit carrying its concept's best score and confidence (frozen dataclasses are
+    copied, not mutated)."""
+    changes = {"score": members[0].score}
+    if hasattr(hit, "confidence"):
+        changes["confidence"] = max(getattr(m, "confidence", 0.0) for m in members)
+    changes = {k: v for k, v in changes.items() if getattr(hit, k, v) != v}
+    if changes and dataclasses.is_dataclass(hit):
+        return dataclasses.replace(hit, **changes)
     return hit
 
 
@@ -51,7 +56,7 @@ def fold_hits(hits: Iterable[Any], locale: str | None = None) -> list[Folded]:
         members = groups[key]            # in rank order: members[0] is the best version
         shown = next((h for h in members if locale and h.locale == locale), members[0])
         others = tuple((h.locale, h.slug) for h in members if h is not shown)
-        folded.append(Folded(_with_score(shown, members[0].score), others))
+        folded.append(Folded(_with_best(shown, members), others))
     return folded
 
 

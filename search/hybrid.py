@@ -218,9 +218,9 @@ class HybridBackend(SearchBackend):
         self.keyword.close()
         self.semantic.close()
 
-    def suggest(self, prefix, locale=None, limit=8):
-        """Title prefixes come from the keyword index."""
-        return self.keyword.suggest(prefix, locale, limit)
+    def suggest(self, prefix, locale=None, limit=8, prefer=None):
+        """Title suggestions come from the keyword index."""
+        return self.keyword.suggest(prefix, locale, limit, prefer)
 
     def weight_for(self, text: str, locale: str | None, snap):
         """The dense weight for this query: a number, or slug -> number by article language."""

@@ -17,11 +17,11 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.index import LockError
-from whoosh.query import And, Or, Prefix, Term
+from whoosh.query import And, Or, Term
 from whoosh.scoring import BM25F
 from whoosh.writing import CLEAR
 
-from . import analysis, bm25, mapped, vocab
+from . import analysis, bm25, lexicon, mapped, titles, vocab
 from .base import (Document, Health, Hit, IndexBusy, Results, SearchBackend, clamp_paging,
                    clean_query)
 from .confidence import Evidence, answered, calibration_for, confidences
@@ -64,21 +64,6 @@ def _schema() -> Schema:
         for name in FIELD_BOOSTS:
             fields[f"{name}_{loc}"] = TEXT(analyzer=ana, phrase=False)
     return Schema(**fields)
-
-
-def edit_distance(a: str, b: str, cap: int = 3) -> int:
-    """Damerau-Levenshtein distance (adjacent swaps count 1), stopping early past cap."""
-    if abs(len(a) - len(b)) > cap:
-        return cap + 1
-    prev2, prev = None, list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
-            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
 
 
 class _LazyFields(collections.abc.Mapping):
@@ -134,6 +119,7 @@ class KeywordBackend(SearchBackend):
         self._scorer: bm25.Scorer | None = None
         self._arrays = bm25.SegmentArrays()     # lengths and postings per segment, across generations
         self._vocab = vocab.Vocabulary("words")   # typo candidates per segment, likewise
+        self.lexicon = lexicon.default()          # words of it/ro/en "did you mean" must not rewrite
 
     # ---- storage -------------------------------------------------------------------------
     @property
@@ -336,9 +322,8 @@ class KeywordBackend(SearchBackend):
         # the first two letters must match: typos there are rare, and scanning the vocabulary
         # under a 2-letter prefix is what keeps this fast on a large index. The candidates
         # are reader.terms_within("words", word, maxdist, prefix=2), found from memory.
-        for cand in self._vocab.within(reader, word, maxdist, prefix=2):
-            dist = edit_distance(word, cand, maxdist)
-            if dist <= maxdist and cand != word:
+        for cand, dist in self._vocab.within(reader, word, maxdist, prefix=2):
+            if cand != word:
                 found.append((dist, -reader.doc_frequency("words", cand), cand))
         if not found:
             return []
@@ -418,15 +403,17 @@ class KeywordBackend(SearchBackend):
             parts.append(Term("category", category))
         return And(parts) if len(parts) > 1 else (parts[0] if parts else None)
 
-    @staticmethod
-    def _suggestion(text: str, corrections: dict) -> str | None:
-        """The query with each unknown word replaced by its best correction, if any."""
+    def _suggestion(self, text: str, corrections: dict) -> str | None:
+        """The query with each unknown word replaced by its best correction, if any; a word of
+        a known language is kept unless the correction is far more common in it (search/lexicon.py)."""
         if not corrections:
             return None
         out = []
         for word in text.split():
             key = analysis.fold(word).strip(".,;:!?\"'()")
-            out.append(corrections[key][0] if key in corrections else word)
+            allowed = [c for c in corrections.get(key, ())
+                       if self.lexicon is None or self.lexicon.may_replace(key, c)]
+            out.append(allowed[0] if allowed else word)
         suggestion = " ".join(out)
         return suggestion if suggestion != text else None
 
@@ -547,16 +534,8 @@ class KeywordBackend(SearchBackend):
                 out[slug] = fields
         return out
 
-    def suggest(self, prefix: str, locale: str | None = None, limit: int = 8) -> list[Hit]:
-        """Articles whose title has words starting with the typed ones (search-as-you-type)."""
-        text, _ = clean_query(prefix)
-        typed = analysis.words(text)
-        if not typed or len(typed[-1]) < 2 and len(typed) == 1:
-            return []
-        parts = [Term("title_prefix", w) for w in typed[:-1]] + [Prefix("title_prefix", typed[-1])]
+    def suggest(self, prefix: str, locale: str | None = None, limit: int = 8, prefer: str | None = None) -> list[Hit]:
+        """Articles whose title holds the typed words anywhere, the last one as a prefix
+        (search-as-you-type, search/titles.py); titles in `prefer` first."""
         searcher = self._get_searcher()
-        flt = Term("locale", locale) if locale else None
-        results = searcher.search(And(parts) if len(parts) > 1 else parts[0], limit=limit, filter=flt)
-        return [Hit(slug=r["slug"], score=float(r.score), title=r.get("title_raw", ""),
-                    locale=r.get("locale", ""), category=r.get("category", ""),
-                    concept=r.get("concept", "")) for r in results]
+        return titles.suggest(searcher, self._scorer_for(searcher), prefix, locale, limit, prefer)

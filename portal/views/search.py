@@ -144,11 +144,12 @@ def api_search():
 
 @bp.get("/api/suggest")
 def api_suggest():
-    """Search-as-you-type: titles whose words start with what was typed."""
+    """Search-as-you-type: titles holding the typed words, the visitor's language first (?locale=,
+    else the UI's); translations fold into one entry."""
     q = (request.args.get("q") or "").strip()
     locale = request.args.get("locale") or None
     if locale and locale not in current_app.config["LOCALES"]:
         return jsonify(error="invalid parameters", fields={"locale": "unknown locale"}), 400
-    rows = _service().suggest(q, locale) if q else []
+    rows = _service().suggest(q, locale or get_locale()) if q else []
     return jsonify({"suggestions": [{"slug": r.slug, "title": r.title, "url": r.url, "locale": r.locale}
                                     for r in rows]})

@@ -49,6 +49,24 @@ def create():
                    url=desk.status_url(ticket, external=True)), 201
 
 
+@bp.get("/tickets/suggest")
+def suggest():
+    """Articles that may answer the ticket being written: ?subject=&body=&locale= (CONTRACT.md).
+    Not a search the customer ran, so no search event is recorded."""
+    from portal import contact_suggest
+
+    locale = request.args.get("locale") or None
+    if locale and locale not in current_app.config["LOCALES"]:
+        return _error("invalid parameters", {"locale": f"must be one of {', '.join(current_app.config['LOCALES'])}"})
+    # over-long text is cut to what search reads, never refused: the form sends what was typed
+    found = contact_suggest.suggest(current_app.extensions["sportello.search"],
+                                    request.args.get("subject", "")[:service.SUBJECT_MAX],
+                                    request.args.get("body", "")[:service.BODY_MAX], locale or get_locale())
+    return jsonify(answered=found.answered, suggestions=[
+        {"slug": r.slug, "title": r.title, "url": r.url, "snippet": r.snippet, "confidence": r.confidence,
+         "locale": r.locale} for r in found.rows])
+
+
 @bp.get("/tickets/status/<token>")
 def status(token):
     """Return a ticket's public view (thread without internal notes) by its status-page token."""

@@ -6,6 +6,7 @@
     var t;
     return function () { var a = arguments; clearTimeout(t); t = setTimeout(function () { fn.apply(null, a); }, ms); };
   }
+  var pageLang = (document.documentElement.getAttribute("lang") || "").slice(0, 2);
   function setup(input) {
     var url = input.getAttribute("data-suggest-url");
     var list = document.getElementById(input.getAttribute("aria-controls") || "suggestions");
@@ -18,6 +19,12 @@
         var li = document.createElement("li"), a = document.createElement("a");
         li.setAttribute("role", "option");
         a.href = s.url; a.textContent = s.title; a.id = "sugg-" + i;
+        if (s.locale && s.locale !== pageLang) {
+          // no version in the visitor's language matched: say which language this one is in
+          var tag = document.createElement("span");
+          tag.className = "lang-tag"; tag.textContent = s.locale.toUpperCase();
+          a.lang = s.locale; a.appendChild(document.createTextNode(" ")); a.appendChild(tag);
+        }
         li.appendChild(a); list.appendChild(li);
       });
       list.hidden = items.length === 0;
