@@ -148,6 +148,15 @@ def run(encoder, seeds, cache_dir, skip) -> list[tuple[str, str, float | str]]:
     return rows
 
 
+def _means(rows) -> list[tuple[str, str, float]]:
+    """The mean over seeds of every per-seed row (the goals are met on average, seed by seed above)."""
+    by_row: dict[str, list[float]] = {}
+    for row, detail, value in rows:
+        if detail.startswith("seed ") and not isinstance(value, str):
+            by_row.setdefault(row, []).append(value)
+    return [(row, f"mean of {len(v)} seeds", sum(v) / len(v)) for row, v in by_row.items() if len(v) > 1]
+
+
 def _verdict(row, value) -> str:
     goal = GOALS.get(row.strip())
     if goal is None or isinstance(value, str):
@@ -169,7 +178,8 @@ def main(argv=None) -> int:
     for encoder in a.encoders.split(","):
         print(f"\nencoder={encoder}")
         print(f"{'row':<32} {'detail':<16} {'value':>16}  goal")
-        for row, detail, value in run(encoder, seeds, a.cache_dir, set(a.skip.split(","))):
+        rows = run(encoder, seeds, a.cache_dir, set(a.skip.split(",")))
+        for row, detail, value in rows + _means(rows):
             shown = value if isinstance(value, str) else f"{value:.3f}"
             print(f"{row:<32} {detail:<16} {shown:>16}  {_verdict(row, value)}", flush=True)
     return 0
